@@ -1,0 +1,61 @@
+// One interface for every decoding strategy: each step proposes tokens, verifies them with ONE
+// forward pass of the target model, and accepts a run of them (always at least one token).
+// Greedy and sampling propose nothing; lookahead, prompt lookup and draft models propose
+// guesses that the same forward pass verifies, so with greedy acceptance every strategy returns
+// exactly the tokens plain greedy decoding returns.
+#pragma once
+
+#include <memory>
+#include <random>
+#include <vector>
+
+#include "runtime/backend.h"
+#include "stride/engine.h"
+
+namespace stride {
+
+// Picks a token from one logits row: argmax at temperature 0, else temperature/top-k/top-p
+// sampling from a seeded generator.
+class TokenSampler {
+ public:
+  explicit TokenSampler(const SamplingParams& params);
+  bool greedy() const { return params_.temperature <= 0.0f; }
+  // The distribution actually sampled from (temperature, top-k, top-p applied), as probabilities.
+  void distribution(const std::vector<float>& logits, std::vector<float>& probs) const;
+  int32_t sample(const std::vector<float>& logits);
+  // Draws an index from an already normalized distribution.
+  int32_t draw(const std::vector<float>& probs);
+  double uniform();  // [0, 1)
+
+ private:
+  SamplingParams params_;
+  std::mt19937_64 rng_;
+};
+
+// What a strategy sees. `tokens` holds the prompt and every token generated so far; its last
+// token is not yet in the backend's KV cache (backend.cache_len() == tokens.size() - 1), and the
+// next forward pass starts with it.
+struct DecodeState {
+  Backend& target;
+  const Request& request;
+  std::vector<TokenId>& tokens;
+  TokenSampler& sampler;
+  DecodeStats& stats;
+  Backend* draft = nullptr;  // draft-model strategy only
+};
+
+class DecodeStrategy {
+ public:
+  virtual ~DecodeStrategy() = default;
+  // Called once after the prompt is prefilled and the first token chosen.
+  virtual void begin(DecodeState& state) { (void)state; }
+  // One decode step: exactly one target forward pass; returns the newly accepted tokens (>= 1),
+  // which the caller appends to state.tokens, and commits the KV of state.tokens' last token and
+  // of every accepted token but the last one (so the invariant above holds again).
+  virtual std::vector<TokenId> step(DecodeState& state) = 0;
+};
+
+std::unique_ptr<DecodeStrategy> make_strategy(StrategyKind kind, const Request& request,
+                                              const ModelConfig& config);
+
+}  // namespace stride
