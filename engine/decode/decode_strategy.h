@@ -41,7 +41,9 @@ struct DecodeState {
   std::vector<TokenId>& tokens;
   TokenSampler& sampler;
   DecodeStats& stats;
-  Backend* draft = nullptr;  // draft-model strategy only
+  // Draft-model strategy only; the engine hands it over truncated to 0 tokens at each request,
+  // so begin() prefills it with the prompt.
+  Backend* draft = nullptr;
 };
 
 class DecodeStrategy {

@@ -38,9 +38,10 @@ class Backend {
   // Throws stride::Error (capacity, OOM).
   virtual void forward(const StepInput& in) = 0;
 
-  // Argmax token of each row of the last forward (lowest id on exact ties).
+  // Argmax token of each row of the last forward (lowest id on exact ties); size n, entries of
+  // rows below logits_from are unspecified.
   virtual std::vector<int32_t> argmax() = 0;
-  // Full logits row `row` of the last forward (float32, vocab entries).
+  // Full logits row `row` (>= logits_from) of the last forward (float32, vocab entries).
   virtual void logits(int row, std::vector<float>& out) = 0;
 
   // Commits the K/V of the given rows of the last forward, in that order, after the committed
