@@ -1,0 +1,309 @@
+#include "window/main_window.h"
+
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDockWidget>
+#include <QFile>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFileSystemModel>
+#include <QHeaderView>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QProgressBar>
+#include <QSaveFile>
+#include <QStatusBar>
+#include <QTabWidget>
+#include <QTreeView>
+
+#include "controller/ui_thread_mailbox.h"
+#include "editor/code_editor.h"
+#include "settings/settings_dialog.h"
+#include "stats/stats_dialog.h"
+
+namespace stride::ui {
+
+MainWindow::MainWindow(AppSettings settings, QWidget* parent)
+    : QMainWindow(parent),
+      settings_(std::move(settings)),
+      tabs_(new QTabWidget),
+      tree_(new QTreeView),
+      files_(new QFileSystemModel(this)),
+      device_label_(new QLabel(tr("no engine"))),
+      model_label_(new QLabel),
+      completion_label_(new QLabel),
+      load_progress_(new QProgressBar),
+      mailbox_(std::make_shared<UiThreadMailbox>(this)) {
+  setWindowTitle(QStringLiteral("Stride"));
+  resize(1100, 700);
+  tabs_->setTabsClosable(true);
+  tabs_->setDocumentMode(true);
+  connect(tabs_, &QTabWidget::tabCloseRequested, this, &MainWindow::closeTab);
+  setCentralWidget(tabs_);
+
+  files_->setRootPath(QString());
+  tree_->setModel(files_);
+  for (int c = 1; c < files_->columnCount(); ++c) tree_->hideColumn(c);
+  tree_->header()->hide();
+  connect(tree_, &QTreeView::activated, this, [this](const QModelIndex& index) {
+    if (!files_->isDir(index)) openPath(files_->filePath(index));
+  });
+  auto* dock = new QDockWidget(tr("Project"), this);
+  dock->setObjectName(QStringLiteral("project"));
+  dock->setWidget(tree_);
+  addDockWidget(Qt::LeftDockWidgetArea, dock);
+  dock->hide();  // shown once a folder is opened
+
+  load_progress_->setRange(0, 100);
+  load_progress_->setMaximumWidth(160);
+  load_progress_->hide();
+  statusBar()->addPermanentWidget(completion_label_);
+  statusBar()->addPermanentWidget(model_label_);
+  statusBar()->addPermanentWidget(device_label_);
+  statusBar()->addPermanentWidget(load_progress_);
+
+  try {
+    history_ = stride::HistoryStore::open(stride::HistoryStore::default_path());
+  } catch (const std::exception& e) {
+    statusBar()->showMessage(tr("History disabled: %1").arg(QString::fromUtf8(e.what())), 10000);
+  }
+  buildMenus();
+}
+
+MainWindow::~MainWindow() {
+  mailbox_->close();
+  for (int i = 0; i < tabs_->count(); ++i) static_cast<CodeEditor*>(tabs_->widget(i))->completion().setService(nullptr);
+  if (service_) service_->shutdown();
+  if (loader_.joinable()) loader_.join();
+}
+
+void MainWindow::buildMenus() {
+  QMenu* file = menuBar()->addMenu(tr("&File"));
+  file->addAction(tr("&New"), this, [this] { newEditor(QString(), QString()); }, QKeySequence::New);
+  file->addAction(tr("&Open File…"), this, [this] {
+    for (const QString& f : QFileDialog::getOpenFileNames(this, tr("Open file"))) openPath(f);
+  }, QKeySequence::Open);
+  file->addAction(tr("Open &Folder…"), this, [this] {
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Open folder"));
+    if (!dir.isEmpty()) openPath(dir);
+  });
+  file->addAction(tr("&Save"), this, [this] { if (auto* e = currentEditor()) save(e); }, QKeySequence::Save);
+  file->addAction(tr("Save &As…"), this, [this] { if (auto* e = currentEditor()) saveAs(e); }, QKeySequence::SaveAs);
+  file->addAction(tr("&Close Tab"), this, [this] { if (tabs_->currentIndex() >= 0) closeTab(tabs_->currentIndex()); },
+                  QKeySequence::Close);
+  file->addSeparator();
+  file->addAction(tr("&Quit"), this, &QWidget::close, QKeySequence::Quit);
+
+  QMenu* edit = menuBar()->addMenu(tr("&Edit"));
+  edit->addAction(tr("&Undo"), this, [this] { if (auto* e = currentEditor()) e->undo(); }, QKeySequence::Undo);
+  edit->addAction(tr("&Redo"), this, [this] { if (auto* e = currentEditor()) e->redo(); }, QKeySequence::Redo);
+  edit->addSeparator();
+  edit->addAction(tr("&Complete Now"), this, [this] { if (auto* e = currentEditor()) e->completion().requestNow(); },
+                  QKeySequence(Qt::CTRL | Qt::Key_Space));
+
+  QMenu* tools = menuBar()->addMenu(tr("&Tools"));
+  tools->addAction(tr("&Settings…"), this, &MainWindow::openSettings);
+  tools->addAction(tr("S&tatistics…"), this, &MainWindow::openStats);
+}
+
+CodeEditor* MainWindow::currentEditor() const { return static_cast<CodeEditor*>(tabs_->currentWidget()); }
+
+CodeEditor* MainWindow::newEditor(const QString& path, const QString& text) {
+  auto* editor = new CodeEditor;
+  editor->setFont(settings_.font);
+  editor->setDarkTheme(settings_.dark_theme);
+  editor->setPlainText(text);
+  editor->document()->setModified(false);
+  editor->setFilePath(path.isEmpty() ? QStringLiteral("untitled.txt") : path);
+  editor->setProperty("stride_path", path);
+  CompletionController& c = editor->completion();
+  c.setSettings(settings_.completion, settings_.debounce_ms);
+  c.setHistory(history_.get());
+  c.setService(service_.get());
+  connect(&c, &CompletionController::completionFinished, this, &MainWindow::showCompletion);
+  connect(&c, &CompletionController::completionFailed, this,
+          [this](const QString& e) { statusBar()->showMessage(tr("Completion failed: %1").arg(e), 8000); });
+  connect(editor->document(), &QTextDocument::modificationChanged, this, [this, editor] { updateTabTitle(editor); });
+  const int index = tabs_->addTab(editor, QString());
+  updateTabTitle(editor);
+  tabs_->setCurrentIndex(index);
+  editor->setFocus();
+  return editor;
+}
+
+void MainWindow::updateTabTitle(CodeEditor* editor) {
+  const int index = tabs_->indexOf(editor);
+  if (index < 0) return;
+  const QString path = editor->property("stride_path").toString();
+  QString title = path.isEmpty() ? tr("untitled") : QFileInfo(path).fileName();
+  if (editor->document()->isModified()) title += QStringLiteral(" *");
+  tabs_->setTabText(index, title);
+  tabs_->setTabToolTip(index, path);
+}
+
+void MainWindow::openPath(const QString& path) {
+  const QFileInfo info(path);
+  if (info.isDir()) {
+    const QString dir = info.absoluteFilePath();
+    tree_->setRootIndex(files_->index(dir));
+    files_->setRootPath(dir);
+    if (auto* dock = findChild<QDockWidget*>(QStringLiteral("project"))) dock->show();
+    setWindowTitle(QStringLiteral("Stride — %1").arg(info.fileName()));
+    return;
+  }
+  const QString abs = info.absoluteFilePath();
+  for (int i = 0; i < tabs_->count(); ++i) {
+    if (tabs_->widget(i)->property("stride_path").toString() == abs) {
+      tabs_->setCurrentIndex(i);
+      return;
+    }
+  }
+  QString text;
+  if (info.exists()) {
+    QFile f(abs);
+    if (!f.open(QIODevice::ReadOnly)) {
+      QMessageBox::warning(this, tr("Open"), tr("Cannot open %1: %2").arg(abs, f.errorString()));
+      return;
+    }
+    text = QString::fromUtf8(f.readAll());
+  }
+  newEditor(abs, text);
+}
+
+bool MainWindow::save(CodeEditor* editor) {
+  const QString path = editor->property("stride_path").toString();
+  if (path.isEmpty()) return saveAs(editor);
+  QSaveFile f(path);
+  if (!f.open(QIODevice::WriteOnly) || f.write(editor->toPlainText().toUtf8()) < 0 || !f.commit()) {
+    QMessageBox::warning(this, tr("Save"), tr("Cannot save %1: %2").arg(path, f.errorString()));
+    return false;
+  }
+  editor->document()->setModified(false);
+  statusBar()->showMessage(tr("Saved %1").arg(path), 3000);
+  return true;
+}
+
+bool MainWindow::saveAs(CodeEditor* editor) {
+  const QString path = QFileDialog::getSaveFileName(this, tr("Save as"), editor->property("stride_path").toString());
+  if (path.isEmpty()) return false;
+  editor->setProperty("stride_path", path);
+  editor->setFilePath(path);
+  const bool ok = save(editor);
+  updateTabTitle(editor);
+  return ok;
+}
+
+bool MainWindow::maybeSave(CodeEditor* editor) {
+  if (!editor->document()->isModified()) return true;
+  const auto answer = QMessageBox::question(
+      this, tr("Unsaved changes"), tr("Save changes to %1?").arg(tabs_->tabText(tabs_->indexOf(editor))),
+      QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel);
+  if (answer == QMessageBox::Cancel) return false;
+  return answer == QMessageBox::Discard || save(editor);
+}
+
+void MainWindow::closeTab(int index) {
+  auto* editor = static_cast<CodeEditor*>(tabs_->widget(index));
+  if (!editor || !maybeSave(editor)) return;
+  tabs_->removeTab(index);
+  editor->deleteLater();
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+  for (int i = 0; i < tabs_->count(); ++i) {
+    if (!maybeSave(static_cast<CodeEditor*>(tabs_->widget(i)))) {
+      event->ignore();
+      return;
+    }
+  }
+  event->accept();
+}
+
+void MainWindow::loadEngine(const QString& model_dir) {
+  if (loader_.joinable()) return;  // one load at a time
+  load_progress_->setValue(0);
+  load_progress_->show();
+  device_label_->setText(tr("loading %1…").arg(QFileInfo(model_dir).fileName()));
+  stride::EngineOptions options;
+  options.model_dir = model_dir.toStdString();
+  options.backend = settings_.backend;
+  std::weak_ptr<UiThreadMailbox> mailbox = mailbox_;
+  options.on_load_progress = [mailbox, this](float p) {
+    if (auto m = mailbox.lock()) m->post([this, p] { load_progress_->setValue(int(p * 100)); });
+  };
+  // Loading maps and converts weights: seconds of work that must never block the UI thread.
+  loader_ = std::thread([options, mailbox, this] {
+    std::shared_ptr<stride::Engine> engine;
+    QString error;
+    try {
+      engine = stride::Engine::load(options);
+    } catch (const std::exception& e) {
+      error = QString::fromUtf8(e.what());
+    }
+    if (auto m = mailbox.lock()) {
+      m->post([this, engine, error] {
+        if (loader_.joinable()) loader_.join();
+        if (engine) onEngineLoaded(engine);
+        else onEngineFailed(error);
+      });
+    }
+  });
+}
+
+void MainWindow::onEngineLoaded(std::shared_ptr<stride::Engine> engine) {
+  load_progress_->hide();
+  const stride::DeviceInfo device = engine->device_info();
+  device_label_->setText(QStringLiteral("%1: %2").arg(QString::fromLatin1(stride::to_string(device.backend)),
+                                                      QString::fromStdString(device.name)));
+  model_label_->setText(QString::fromStdString(engine->model_info().name));
+  service_ = stride::CompletionService::create(std::move(engine));
+  for (int i = 0; i < tabs_->count(); ++i)
+    static_cast<CodeEditor*>(tabs_->widget(i))->completion().setService(service_.get());
+  // Integration point for the LSP bridge (lsp/bridge, stride::BridgeServer): not available in
+  // this tree yet; once it is, construct it here with *service_ so stride-lsp clients share
+  // this engine.
+  Q_EMIT engineLoaded();
+}
+
+void MainWindow::onEngineFailed(const QString& error) {
+  load_progress_->hide();
+  device_label_->setText(tr("no engine"));
+  statusBar()->showMessage(tr("Completions are off: the model could not be loaded"));
+  Q_EMIT engineFailed(error);
+  QMessageBox::critical(this, tr("Stride — model not loaded"),
+                        tr("The model could not be loaded; the editor works without completions.\n\n%1").arg(error));
+}
+
+void MainWindow::showCompletion(const stride::Result& result, bool from_cache) {
+  const double tps = result.total_ms > 0 ? 1000.0 * result.generated_tokens / result.total_ms : 0.0;
+  completion_label_->setText(tr("ttft %1 ms · %2 tok/s · %3 tok/step%4")
+                                 .arg(result.ttft_ms, 0, 'f', 1)
+                                 .arg(tps, 0, 'f', 1)
+                                 .arg(result.tokens_per_step(), 0, 'f', 2)
+                                 .arg(from_cache ? tr(" (cached)") : QString()));
+}
+
+void MainWindow::openSettings() {
+  SettingsDialog dialog(settings_, this);
+  if (dialog.exec() != QDialog::Accepted) return;
+  settings_ = dialog.settings();
+  settings_.save();
+  applySettings();
+}
+
+void MainWindow::applySettings() {
+  for (int i = 0; i < tabs_->count(); ++i) {
+    auto* e = static_cast<CodeEditor*>(tabs_->widget(i));
+    e->setFont(settings_.font);
+    e->setDarkTheme(settings_.dark_theme);
+    e->completion().setSettings(settings_.completion, settings_.debounce_ms);
+  }
+}
+
+void MainWindow::openStats() {
+  StatsDialog dialog(history_.get(), this);
+  dialog.exec();
+}
+
+}  // namespace stride::ui
