@@ -10,9 +10,14 @@ namespace {
 typedef float v8f __attribute__((vector_size(32)));
 }
 
-// Two 8-wide accumulators (GCC vector extensions); target_clones builds an AVX2+FMA variant and a
-// baseline one and picks at load time, so the binary stays portable.
-__attribute__((target_clones("arch=haswell", "default")))
+// Two 8-wide accumulators (GCC vector extensions); with GCC, target_clones builds an AVX2+FMA
+// variant and a baseline one and picks at load time, so the binary stays portable.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define STRIDE_DOT_CLONES __attribute__((target_clones("arch=haswell", "default")))
+#else
+#define STRIDE_DOT_CLONES
+#endif
+STRIDE_DOT_CLONES
 float dot(const float* a, const float* b, int64_t n) {
   v8f acc0 = {0, 0, 0, 0, 0, 0, 0, 0}, acc1 = acc0;
   int64_t i = 0;
