@@ -60,7 +60,8 @@ struct StopRuleContext {
   std::string line_prefix;  // text left of the cursor on its line
   std::string line_suffix;  // text right of the cursor on its line
   std::string next_lines;   // a few lines after the cursor line (duplicate detection)
-  int max_lines = 8;
+  int max_lines = 8;         // <= 0: no line limit
+  bool finished = false;     // generation has ended: decide on the whole text, hold nothing back
 };
 struct StopDecision {
   size_t keep_bytes = 0;  // how much of the generated text to keep
