@@ -1,23 +1,27 @@
 #include "stats/stats_dialog.h"
 
+#include <QDateTime>
+#include <QDialogButtonBox>
+#include <QLabel>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QTabWidget>
+#include <QVBoxLayout>
+#include <map>
+
+#ifdef STRIDE_HAVE_CHARTS
 #include <QBarCategoryAxis>
 #include <QBarSeries>
 #include <QBarSet>
 #include <QChart>
 #include <QChartView>
-#include <QDateTime>
 #include <QDateTimeAxis>
-#include <QDialogButtonBox>
-#include <QLabel>
 #include <QLineSeries>
-#include <QMessageBox>
-#include <QPushButton>
-#include <QTabWidget>
 #include <QValueAxis>
-#include <QVBoxLayout>
-#include <map>
-
 QT_CHARTS_USE_NAMESPACE
+#else
+#include <QPlainTextEdit>
+#endif
 
 namespace stride::ui {
 
@@ -83,6 +87,7 @@ void StatsDialog::refresh() {
                         .arg(s.accepted)
                         .arg(s.shown ? 100.0 * s.accepted / s.shown : 0.0, 0, 'f', 1));
 
+#ifdef STRIDE_HAVE_CHARTS
   // Latency histogram.
   {
     auto* set = new QBarSet(tr("completions"));
@@ -148,6 +153,17 @@ void StatsDialog::refresh() {
     chart->legend()->hide();
     tabs_->addTab(new QChartView(chart), tr("Tokens per step"));
   }
+#else
+  QString text;
+  for (size_t i = 0; i < s.latency_buckets.size(); ++i)
+    text += tr("ttft %1-%2 ms: %3\n").arg(int(i) * s.bucket_ms).arg(int(i + 1) * s.bucket_ms).arg(s.latency_buckets[i]);
+  for (const auto& [day, rate] : s.acceptance_by_day)
+    text += tr("%1: %2% accepted\n").arg(QDateTime::fromMSecsSinceEpoch(day).toString(QStringLiteral("yyyy-MM-dd"))).arg(100.0 * rate, 0, 'f', 1);
+  for (const auto& [name, v] : s.tokens_per_step_by_strategy) text += tr("%1: %2 tokens/step\n").arg(name).arg(v, 0, 'f', 2);
+  auto* view = new QPlainTextEdit(text);
+  view->setReadOnly(true);
+  tabs_->addTab(view, tr("Summary"));
+#endif
 }
 
 }  // namespace stride::ui
