@@ -18,8 +18,9 @@ DraftStrategy::DraftStrategy(const DraftParams& params) : K_(params.draft_tokens
   }
 }
 
-int DraftStrategy::catch_up(Backend& draft, const std::vector<TokenId>& tokens) {
-  int row = 0;
+TokenId DraftStrategy::catch_up(Backend& draft, const std::vector<TokenId>& tokens, TokenSampler* sampler,
+                                std::vector<float>* q) {
+  TokenId proposal = -1;
   for (size_t start = draft.cache_len(); start < tokens.size(); start += kDraftPrefillChunk) {
     const size_t end = std::min(tokens.size(), start + kDraftPrefillChunk);
     StepInput in;
@@ -28,12 +29,12 @@ int DraftStrategy::catch_up(Backend& draft, const std::vector<TokenId>& tokens) 
     const int n = static_cast<int>(end - start);
     in.logits_from = n - 1;
     draft.forward(in);
+    if (sampler && end == tokens.size()) proposal = propose(draft, n - 1, *sampler, q);
     std::vector<int> rows(n);
     for (int i = 0; i < n; ++i) rows[i] = i;
     draft.accept(rows);
-    row = n - 1;
   }
-  return row;
+  return proposal;
 }
 
 TokenId DraftStrategy::propose(Backend& draft, int row, TokenSampler& sampler, std::vector<float>* q) {
@@ -48,7 +49,7 @@ void DraftStrategy::begin(DecodeState& s) {
   // The draft cache holds every token but the pending one, like the target's.
   s.draft->truncate(0);
   std::vector<TokenId> committed(s.tokens.begin(), s.tokens.end() - 1);
-  catch_up(*s.draft, committed);
+  catch_up(*s.draft, committed, nullptr, nullptr);
 }
 
 std::vector<TokenId> DraftStrategy::step(DecodeState& s) {
@@ -63,10 +64,9 @@ std::vector<TokenId> DraftStrategy::step(DecodeState& s) {
   std::vector<TokenId> guesses;
   std::vector<std::vector<float>> q;
   if (K > 0) {
-    int row = catch_up(draft, s.tokens);
+    q.emplace_back();
+    TokenId g = catch_up(draft, s.tokens, &s.sampler, &q.back());
     for (int k = 0; k < K; ++k) {
-      q.emplace_back();
-      TokenId g = propose(draft, row, s.sampler, &q.back());
       if (g < 0 || g >= target_vocab) {  // a draft vocabulary larger than the target's
         q.pop_back();
         break;
@@ -77,8 +77,9 @@ std::vector<TokenId> DraftStrategy::step(DecodeState& s) {
       in.tokens = {g};
       in.positions = {P + 1 + k};
       draft.forward(in);
+      q.emplace_back();
+      g = propose(draft, 0, s.sampler, &q.back());
       draft.accept({0});
-      row = 0;
     }
   }
 

@@ -16,9 +16,12 @@ class DraftStrategy : public DecodeStrategy {
   std::vector<TokenId> step(DecodeState& state) override;
 
  private:
-  // Feeds state.tokens beyond what the draft cache holds; returns the logits row of the last.
-  int catch_up(Backend& draft, const std::vector<TokenId>& tokens);
-  // Draft proposal from a draft logits row: argmax or a sample (its distribution into q).
+  // Feeds the tokens beyond what the draft cache holds and commits them. With a sampler, returns
+  // the draft's proposal after the last of them (its distribution into q); -1 when none fed.
+  TokenId catch_up(Backend& draft, const std::vector<TokenId>& tokens, TokenSampler* sampler,
+                   std::vector<float>* q);
+  // Draft proposal from a logits row of the last draft forward: argmax or a sample (its
+  // distribution into q). Read before accept(): a backend may drop logits when committing.
   TokenId propose(Backend& draft, int row, TokenSampler& sampler, std::vector<float>* q);
 
   int K_;

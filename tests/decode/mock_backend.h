@@ -28,6 +28,8 @@ class MockBackend : public Backend {
   int capacity() const override { return capacity_; }
   int cache_len() const override { return static_cast<int>(cache_.size()); }
   int forwards() const { return forwards_; }
+  // Some backends free the step's logits when it is committed: strategies must read them first.
+  bool drop_logits_on_accept = false;
 
   void forward(const StepInput& in) override {
     const int n = static_cast<int>(in.tokens.size());
@@ -61,12 +63,14 @@ class MockBackend : public Backend {
   }
 
   std::vector<int32_t> argmax() override {
+    if (rows_.empty()) throw Error("mock: argmax without logits (after accept?)");
     std::vector<int32_t> out;
     for (const auto& r : rows_) out.push_back(static_cast<int32_t>(std::max_element(r.begin(), r.end()) - r.begin()));
     return out;
   }
   void logits(int row, std::vector<float>& out) override {
     if (row < step_.logits_from) throw Error("mock: logits of a row below logits_from");
+    if (rows_.empty()) throw Error("mock: logits after accept");
     out = rows_.at(row);
   }
   void accept(const std::vector<int>& rows) override {
@@ -75,7 +79,8 @@ class MockBackend : public Backend {
       if (step_.positions.at(r) != cache_len()) throw Error("mock: accepted row at a non-consecutive position");
       cache_.push_back(step_.tokens.at(r));
     }
-    accepted_ = true;  // the logits stay readable, as on the real backends
+    accepted_ = true;
+    if (drop_logits_on_accept) rows_.clear();
   }
   void truncate(int len) override {
     if (len < cache_len()) cache_.resize(len);

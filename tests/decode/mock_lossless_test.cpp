@@ -55,6 +55,7 @@ TEST(MockLossless, LookaheadMatchesGreedyForManyWindowShapes) {
     const auto expected = plain_greedy(prompt);
     for (const auto& shape : shapes) {
       MockBackend target(kVocab, 1);
+      target.drop_logits_on_accept = true;
       Request req = greedy_request(prompt, StrategyKind::Lookahead);
       req.lookahead = shape;
       LoopResult res = run_decode(target, req);
@@ -92,6 +93,7 @@ TEST(MockLossless, PromptLookupMatchesGreedy) {
     const auto expected = plain_greedy(prompt);
     for (const auto& p : params) {
       MockBackend target(kVocab, 1);
+      target.drop_logits_on_accept = true;
       Request req = greedy_request(prompt, StrategyKind::Ngram);
       req.ngram = p;
       req.context_ids = mock_prompts()[11];
@@ -111,6 +113,7 @@ TEST(MockLossless, DraftMatchesGreedyWithGoodAndBadDrafts) {
       for (const auto& prompt : mock_prompts()) {
         MockBackend target(kVocab, 1);
         MockBackend draft(kVocab, draft_seed);
+        target.drop_logits_on_accept = draft.drop_logits_on_accept = true;
         Request req = greedy_request(prompt, StrategyKind::Draft);
         req.draft.draft_tokens = k;
         LoopResult res = run_decode(target, req, &draft);

@@ -103,6 +103,7 @@ void check_strategy_distribution(const SamplingParams& base, float sharpness) {
     for (int run = 0; run < kRuns; ++run) {
       MockBackend target(kVocab, 3, sharpness);
       MockBackend draft(kVocab, c.draft_seed, sharpness);
+      if (c.kind != StrategyKind::Sample) target.drop_logits_on_accept = draft.drop_logits_on_accept = true;
       Request req;
       req.prompt_ids = prompt;
       req.max_tokens = 3;
