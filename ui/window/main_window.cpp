@@ -271,8 +271,14 @@ void MainWindow::onEngineFailed(const QString& error) {
   device_label_->setText(tr("no engine"));
   statusBar()->showMessage(tr("Completions are off: the model could not be loaded"));
   Q_EMIT engineFailed(error);
-  QMessageBox::critical(this, tr("Stride — model not loaded"),
-                        tr("The model could not be loaded; the editor works without completions.\n\n%1").arg(error));
+  // Not exec(): the editor stays usable (and scriptable) while the message is up.
+  auto* box = new QMessageBox(QMessageBox::Critical, tr("Stride — model not loaded"),
+                              tr("The model could not be loaded; the editor works without completions."),
+                              QMessageBox::Ok, this);
+  box->setObjectName(QStringLiteral("engineError"));
+  box->setInformativeText(error);
+  box->setAttribute(Qt::WA_DeleteOnClose);
+  box->open();
 }
 
 void MainWindow::showCompletion(const stride::Result& result, bool from_cache) {
