@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <thread>
 
 #include "completion/completion_service.h"
 #include "fake_engine.h"
@@ -31,8 +32,8 @@ class Recorder {
         done_[id] = out;
         order_.push_back(id);
         ++done_calls_[id];
+        cv_.notify_all();
       }
-      cv_.notify_all();
     };
   }
   bool wait_done(size_t n) {
@@ -92,8 +93,8 @@ std::string say_script(const Request& r) {
 
 TEST(CompletionService, StreamsThroughTheStopRulesAndStopsTheEngine) {
   auto engine = std::make_shared<FakeEngine>(say_script);
+  Recorder rec;  // outlives the service, whose worker calls it
   auto service = CompletionService::create(engine);
-  Recorder rec;
   // The model would write 3 lines and then a blank line and more; the blank line ends it.
   auto h = service->submit(request("app", "a", "#say:1\\ny = 2\\n\\nzzzzzzzzzzzzzzzzzzzz#\nx = |"), rec.partial(),
                            rec.done());
@@ -115,8 +116,8 @@ TEST(CompletionService, StreamsThroughTheStopRulesAndStopsTheEngine) {
 
 TEST(CompletionService, RequestCarriesTheSettings) {
   auto engine = std::make_shared<FakeEngine>(say_script);
+  Recorder rec;  // outlives the service, whose worker calls it
   auto service = CompletionService::create(engine);
-  Recorder rec;
   CompletionInput in = request("app", "a", "ab|cd");
   in.settings.max_tokens = 17;
   service->submit(in, rec.partial(), rec.done());
@@ -138,8 +139,8 @@ TEST(CompletionService, RequestCarriesTheSettings) {
 
 TEST(CompletionService, ServesClientsRoundRobin) {
   auto engine = std::make_shared<FakeEngine>(say_script);
+  Recorder rec;  // outlives the service, whose worker calls it
   auto service = CompletionService::create(engine);
-  Recorder rec;
   engine->close_gate();
   auto blocker = service->submit(request("x", "blocker", "|"), rec.partial(), rec.done());
   ASSERT_TRUE(engine->wait_for_calls(1));
@@ -154,8 +155,8 @@ TEST(CompletionService, ServesClientsRoundRobin) {
 
 TEST(CompletionService, NewerRequestCancelsTheDocumentsOlderOnes) {
   auto engine = std::make_shared<FakeEngine>(say_script);
+  Recorder rec;  // outlives the service, whose worker calls it
   auto service = CompletionService::create(engine);
-  Recorder rec;
   engine->close_gate();
   auto running = service->submit(request("app", "doc", "#say:old#|"), rec.partial(), rec.done());
   ASSERT_TRUE(engine->wait_for_calls(1));
@@ -178,8 +179,8 @@ TEST(CompletionService, NewerRequestCancelsTheDocumentsOlderOnes) {
 
 TEST(CompletionService, SamePromptIsAnsweredFromTheCache) {
   auto engine = std::make_shared<FakeEngine>(say_script);
+  Recorder rec;  // outlives the service, whose worker calls it
   auto service = CompletionService::create(engine);
-  Recorder rec;
   auto first = service->submit(request("app", "a", "#say:cached#|"), rec.partial(), rec.done());
   ASSERT_TRUE(rec.wait_done(1));
   auto second = service->submit(request("lsp:1", "b", "#say:cached#|"), rec.partial(), rec.done());
@@ -199,8 +200,8 @@ TEST(CompletionService, SamePromptIsAnsweredFromTheCache) {
 
 TEST(CompletionService, SampledAnswersAreNotCached) {
   auto engine = std::make_shared<FakeEngine>(say_script);
+  Recorder rec;  // outlives the service, whose worker calls it
   auto service = CompletionService::create(engine);
-  Recorder rec;
   CompletionInput in = request("app", "a", "#say:hot#|");
   in.settings.temperature = 0.8f;
   service->submit(in, {}, rec.done());
@@ -213,8 +214,8 @@ TEST(CompletionService, SampledAnswersAreNotCached) {
 
 TEST(CompletionService, CancelStopsARunningRequestAndSkipsAQueuedOne) {
   auto engine = std::make_shared<FakeEngine>(say_script);
+  Recorder rec;  // outlives the service, whose worker calls it
   auto service = CompletionService::create(engine);
-  Recorder rec;
   engine->close_gate();
   auto running = service->submit(request("app", "a", "#say:one#|"), rec.partial(), rec.done());
   ASSERT_TRUE(engine->wait_for_calls(1));
@@ -235,8 +236,8 @@ TEST(CompletionService, CancelStopsARunningRequestAndSkipsAQueuedOne) {
 
 TEST(CompletionService, EngineErrorsBecomeOutputErrors) {
   auto engine = std::make_shared<FakeEngine>([](const Request&) -> std::string { throw Error("GPU fell over"); });
+  Recorder rec;  // outlives the service, whose worker calls it
   auto service = CompletionService::create(engine);
-  Recorder rec;
   auto h = service->submit(request("app", "a", "x|"), rec.partial(), rec.done());
   ASSERT_TRUE(rec.wait_done(1));
   EXPECT_EQ(rec.out(h->id()).error, "GPU fell over");
@@ -250,8 +251,8 @@ TEST(CompletionService, EngineErrorsBecomeOutputErrors) {
 
 TEST(CompletionService, CallbackExceptionsDoNotKillTheWorker) {
   auto engine = std::make_shared<FakeEngine>(say_script);
+  Recorder rec;  // outlives the service, whose worker calls it
   auto service = CompletionService::create(engine);
-  Recorder rec;
   service->submit(request("app", "a", "#say:x#|"), [](uint64_t, const std::string&) { throw std::runtime_error("ui"); },
                   [](uint64_t, const CompletionOutput&) { throw std::runtime_error("ui"); });
   auto h = service->submit(request("app", "b", "#say:y#|"), rec.partial(), rec.done());
@@ -261,8 +262,8 @@ TEST(CompletionService, CallbackExceptionsDoNotKillTheWorker) {
 
 TEST(CompletionService, ShutdownCancelsInFlightRequestsAndAnswersEachOnce) {
   auto engine = std::make_shared<FakeEngine>(say_script);
+  Recorder rec;  // outlives the service, whose worker calls it
   auto service = CompletionService::create(engine);
-  Recorder rec;
   engine->close_gate();
   std::vector<uint64_t> ids;
   ids.push_back(service->submit(request("app", "a", "#say:a#|"), rec.partial(), rec.done())->id());
@@ -279,6 +280,35 @@ TEST(CompletionService, ShutdownCancelsInFlightRequestsAndAnswersEachOnce) {
   EXPECT_TRUE(rec.out(late->id()).cancelled);
   EXPECT_NE(rec.out(late->id()).error, "");
   service->shutdown();  // twice is fine
+}
+
+TEST(CompletionService, ManySubmittingThreadsEachGetExactlyOneAnswer) {
+  auto engine = std::make_shared<FakeEngine>(say_script);
+  Recorder rec;  // outlives the service, whose worker calls it
+  auto service = CompletionService::create(engine);
+  std::mutex ids_mu;
+  std::vector<uint64_t> ids;
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 4; ++t) {
+    clients.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        // Two documents per client: most requests supersede an older one.
+        auto h = service->submit(request("c" + std::to_string(t), "d" + std::to_string(t * 2 + i % 2), "#say:ok#|"),
+                                 rec.partial(), rec.done());
+        if (i % 7 == 0) h->cancel();
+        std::lock_guard<std::mutex> lock(ids_mu);
+        ids.push_back(h->id());
+      }
+    });
+  }
+  for (auto& c : clients) c.join();
+  ASSERT_TRUE(rec.wait_done(ids.size()));
+  service->shutdown();
+  for (uint64_t id : ids) {
+    EXPECT_EQ(rec.done_calls(id), 1) << id;
+    CompletionOutput out = rec.out(id);
+    EXPECT_TRUE(out.cancelled || out.text == "ok") << id;
+  }
 }
 
 TEST(CompletionService, CreateWithoutEngineIsAnError) {
