@@ -8,11 +8,20 @@
 namespace stride {
 
 LookaheadParams default_lookahead_params(const ModelConfig& config) {
-  (void)config;
+  // A step costs about (1 + W(N-1) + G(N-1)) rows. On the tiny model (CPU, cost linear in rows)
+  // the sweep in tests/decode (TinyModelSweep) favours a small window; larger models run on a GPU
+  // where a step of ~100 rows costs about what one row does, and the paper's settings apply
+  // (7B: W=15 N=5 G=15; 13B: W=10; 33B and up: W=7).
   LookaheadParams p;
-  p.window = 8;
-  p.ngram = 4;
-  p.verify = 8;
+  if (config.hidden_size > 0 && config.hidden_size < 512) {
+    p = {5, 4, 5};
+  } else if (config.hidden_size <= 4096) {
+    p = {15, 5, 15};
+  } else if (config.hidden_size <= 5120) {
+    p = {10, 5, 10};
+  } else {
+    p = {7, 5, 7};
+  }
   return p;
 }
 
