@@ -34,7 +34,8 @@ struct CompletionInput {
   std::string path;         // file path or name (language / file type for history)
   std::string text;         // the whole document, UTF-8
   size_t cursor = 0;        // byte offset of the cursor in text
-  std::vector<ContextFile> other_files;
+  std::vector<ContextFile> other_files;  // farthest first: the last sits next to the current file
+                                         // in the prompt and is the last dropped for budget
   CompletionSettings settings;
 };
 
