@@ -1,0 +1,322 @@
+#include "runtime/cuda/cuda_backend.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "kernels/argmax.cuh"
+#include "kernels/attention.cuh"
+#include "kernels/convert.cuh"
+#include "kernels/embedding.cuh"
+#include "kernels/gemv.cuh"
+#include "kernels/kv_move.cuh"
+#include "kernels/qkv_rope.cuh"
+#include "kernels/rmsnorm.cuh"
+#include "kernels/swiglu.cuh"
+#include "runtime/cuda/device_model.h"
+#include "runtime/cuda/paged_kv_cache.h"
+
+namespace stride {
+namespace cuda {
+namespace {
+
+// Steps longer than this run in chunks (bounded scratch memory during long prefills).
+constexpr int kChunk = 1024;
+
+struct Stream {
+  cudaStream_t s = nullptr;
+  Stream() { cuda_check(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking), "cudaStreamCreate"); }
+  ~Stream() { cudaStreamDestroy(s); }
+};
+
+struct Cublas {
+  cublasHandle_t h = nullptr;
+  explicit Cublas(cudaStream_t s) {
+    cublas_check(cublasCreate(&h), "cublasCreate");
+    cublas_check(cublasSetStream(h, s), "cublasSetStream");
+  }
+  ~Cublas() { cublasDestroy(h); }
+};
+
+class CudaBackend final : public Backend {
+ public:
+  CudaBackend(std::shared_ptr<const ModelWeights> host, std::unique_ptr<DeviceModel> model, int capacity)
+      : host_(std::move(host)),
+        model_(std::move(model)),
+        cfg_(model_->config),
+        capacity_(capacity),
+        cublas_(stream_.s),
+        kv_(cfg_.num_layers, cfg_.num_kv_heads * cfg_.head_dim, capacity) {
+    int dev = 0;
+    cudaDeviceProp prop{};
+    cuda_check(cudaGetDevice(&dev), "cudaGetDevice");
+    cuda_check(cudaGetDeviceProperties(&prop, dev), "cudaGetDeviceProperties");
+    name_ = std::string("CUDA · ") + prop.name;
+    // RoPE inverse frequencies exactly as the CPU reference computes them.
+    std::vector<float> f(cfg_.head_dim / 2);
+    for (int i = 0; i < cfg_.head_dim / 2; ++i)
+      f[i] = static_cast<float>(1.0 / std::pow(cfg_.rope_theta, 2.0 * i / cfg_.head_dim));
+    inv_freq_.allocate(f.size() * 4, "allocation of RoPE frequencies");
+    cuda_check(cudaMemcpy(inv_freq_.as(), f.data(), f.size() * 4, cudaMemcpyHostToDevice), "upload of RoPE frequencies");
+    reserve_scratch(1);
+  }
+
+  std::string name() const override { return name_; }
+  const ModelConfig& config() const override { return cfg_; }
+  int capacity() const override { return capacity_; }
+  int cache_len() const override { return cache_len_; }
+  int64_t weight_bytes() const { return model_->weight_bytes; }
+
+  void forward(const StepInput& in) override {
+    const int n = static_cast<int>(in.tokens.size());
+    if (n == 0) throw Error("CUDA backend: forward with no tokens");
+    if (in.positions.size() != size_t(n)) throw Error("CUDA backend: positions and tokens differ in length");
+    if (!in.mask.empty() && in.mask.size() != size_t(n) * n) throw Error("CUDA backend: mask is not n×n");
+    if (in.logits_from < 0 || in.logits_from >= n) throw Error("CUDA backend: logits_from out of range");
+    if (cache_len_ + n > capacity_)
+      throw Error("CUDA backend: KV cache capacity of " + std::to_string(capacity_) + " tokens exceeded");
+    for (int i = 0; i < n; ++i) {
+      if (in.tokens[i] < 0 || in.tokens[i] >= cfg_.vocab_size)
+        throw Error("CUDA backend: token id " + std::to_string(in.tokens[i]) + " out of the vocabulary");
+      if (in.positions[i] < 0) throw Error("CUDA backend: negative position");
+    }
+    if (n > kChunk && !in.mask.empty()) {
+      // Chunks see only the K/V of earlier chunks: no row may attend a later chunk's token.
+      for (int i = 0; i < n; ++i) {
+        const int end = std::min(n, (i / kChunk + 1) * kChunk);
+        for (int j = end; j < n; ++j)
+          if (in.mask[size_t(i) * n + j]) throw Error("CUDA backend: a long step's mask attends a later chunk");
+      }
+    }
+    last_n_ = 0;
+    accepted_ = false;
+    reserve_scratch(std::min(n, kChunk));
+    logits_.reserve(size_t(n - in.logits_from) * cfg_.vocab_size * 4, "allocation of the logits");
+    step_ints_.reserve(size_t(n) * 3 * 4, "allocation of step inputs");
+    if (!in.mask.empty()) mask_.reserve(in.mask.size(), "allocation of the step mask");
+    kv_.ensure(cache_len_ + n);
+    kv_.sync(stream_.s);
+
+    int32_t* tokens = step_ints_.as<int32_t>();
+    int32_t* positions = tokens + n;
+    int32_t* argmax = positions + n;
+    cudaStream_t s = stream_.s;
+    cuda_check(cudaMemcpyAsync(tokens, in.tokens.data(), n * 4, cudaMemcpyHostToDevice, s), "upload of tokens");
+    cuda_check(cudaMemcpyAsync(positions, in.positions.data(), n * 4, cudaMemcpyHostToDevice, s), "upload of positions");
+    if (!in.mask.empty())
+      cuda_check(cudaMemcpyAsync(mask_.as(), in.mask.data(), in.mask.size(), cudaMemcpyHostToDevice, s), "upload of the mask");
+
+    for (int i0 = 0; i0 < n; i0 += kChunk) {
+      const int i1 = std::min(n, i0 + kChunk);
+      run_chunk(in, n, i0, i1, tokens, positions, argmax);
+    }
+    cuda_check(cudaGetLastError(), "forward");
+    last_n_ = n;
+    logits_from_ = in.logits_from;
+  }
+
+  std::vector<int32_t> argmax() override {
+    std::vector<int32_t> out(last_n_, -1);
+    if (last_n_ == 0) return out;
+    const int32_t* dev = step_ints_.as<int32_t>() + 2 * last_n_;
+    cuda_check(cudaMemcpyAsync(out.data() + logits_from_, dev + logits_from_, (last_n_ - logits_from_) * 4,
+                               cudaMemcpyDeviceToHost, stream_.s), "download of argmax");
+    cuda_check(cudaStreamSynchronize(stream_.s), "forward (argmax)");
+    return out;
+  }
+
+  void logits(int row, std::vector<float>& out) override {
+    if (row < logits_from_ || row >= last_n_)
+      throw Error("CUDA backend: no logits for row " + std::to_string(row) + " of the last forward");
+    out.resize(cfg_.vocab_size);
+    const float* src = logits_.as<float>() + size_t(row - logits_from_) * cfg_.vocab_size;
+    cuda_check(cudaMemcpyAsync(out.data(), src, size_t(cfg_.vocab_size) * 4, cudaMemcpyDeviceToHost, stream_.s),
+               "download of logits");
+    cuda_check(cudaStreamSynchronize(stream_.s), "forward (logits)");
+  }
+
+  void accept(const std::vector<int>& rows) override {
+    if (accepted_ && !rows.empty()) throw Error("CUDA backend: accept called twice for one forward");
+    if (rows.size() > size_t(last_n_)) throw Error("CUDA backend: accept of more rows than the last forward had");
+    std::vector<int32_t> src, dst;
+    for (size_t t = 0; t < rows.size(); ++t) {
+      if (rows[t] < 0 || rows[t] >= last_n_)
+        throw Error("CUDA backend: accept of row " + std::to_string(rows[t]) + " not in the last forward");
+      if (rows[t] != int(t)) {
+        src.push_back(cache_len_ + rows[t]);
+        dst.push_back(cache_len_ + int(t));
+      }
+    }
+    if (!src.empty()) {
+      const int count = static_cast<int>(src.size());
+      move_ints_.reserve(size_t(count) * 2 * 4, "allocation of accept slots");
+      move_scratch_.reserve(size_t(kv_.layers()) * 2 * count * kv_.row_width() * sizeof(bf16), "allocation of accept scratch");
+      int32_t* d = move_ints_.as<int32_t>();
+      cuda_check(cudaMemcpyAsync(d, src.data(), count * 4, cudaMemcpyHostToDevice, stream_.s), "upload of accept slots");
+      cuda_check(cudaMemcpyAsync(d + count, dst.data(), count * 4, cudaMemcpyHostToDevice, stream_.s), "upload of accept slots");
+      launch_kv_move(kv_.pool(), kv_.layers(), kv_.pool_rows(), kv_.row_width(), kv_.device_table(),
+                     PagedKvCache::kBlockSize, d, d + count, count, move_scratch_.as<bf16>(), stream_.s);
+      cuda_check(cudaStreamSynchronize(stream_.s), "accept");  // src/dst host vectors die here
+    }
+    accepted_ = true;
+    cache_len_ += static_cast<int>(rows.size());
+    kv_.release_beyond(cache_len_);
+  }
+
+  void truncate(int len) override {
+    if (len < 0) throw Error("CUDA backend: truncate to a negative length");
+    if (len < cache_len_) {
+      cache_len_ = len;
+      kv_.release_beyond(cache_len_);
+    }
+    last_n_ = 0;
+  }
+
+ private:
+  void reserve_scratch(int rows) {
+    if (rows <= scratch_rows_) return;
+    const size_t h = cfg_.hidden_size, qd = size_t(cfg_.num_heads) * cfg_.head_dim;
+    const size_t qkv = qd + 2 * size_t(cfg_.num_kv_heads) * cfg_.head_dim, inter = cfg_.intermediate_size;
+    const size_t wide = std::max({h, inter, qd});
+    residual_.reserve(rows * h * 4, "allocation of activations");
+    x_.reserve(rows * wide * 4, "allocation of activations");
+    xb_.reserve(rows * wide * 2, "allocation of activations");
+    qkv_.reserve(rows * qkv * 4, "allocation of activations");
+    q_.reserve(rows * qd * 4, "allocation of activations");
+    attn_.reserve(rows * qd * 4, "allocation of activations");
+    delta_.reserve(rows * h * 4, "allocation of activations");
+    gu_.reserve(rows * 2 * inter * 4, "allocation of activations");
+    scratch_rows_ = rows;
+  }
+
+  // y[m, n] = x[m, k] · w[n, k]ᵀ. Up to kGemvMaxTokens rows: the batch-invariant GEMV that
+  // streams the weights; beyond: cuBLAS on bf16 operands with float32 accumulation.
+  void matmul(const float* x, int m, int k, const bf16* w, int n, float* y) {
+    if (m <= kGemvMaxTokens) {
+      launch_gemv(x, m, k, w, n, y, stream_.s);
+      return;
+    }
+    bf16* xb = xb_.as<bf16>();
+    launch_f32_to_bf16(x, int64_t(m) * k, xb, stream_.s);
+    const float one = 1.f, zero = 0.f;
+    cublas_check(cublasGemmEx(cublas_.h, CUBLAS_OP_T, CUBLAS_OP_N, n, m, k, &one, w, CUDA_R_16BF, k, xb, CUDA_R_16BF, k,
+                              &zero, y, CUDA_R_32F, n, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+                 "cublasGemmEx");
+  }
+
+  void run_chunk(const StepInput& in, int n, int i0, int i1, const int32_t* tokens, const int32_t* positions,
+                 int32_t* argmax) {
+    const int m = i1 - i0;
+    const int h = cfg_.hidden_size, hd = cfg_.head_dim, H = cfg_.num_heads, KV = cfg_.num_kv_heads;
+    const int qd = H * hd, qkv_w = (H + 2 * KV) * hd, inter = cfg_.intermediate_size;
+    const float eps = cfg_.rms_norm_eps;
+    cudaStream_t s = stream_.s;
+    float* residual = residual_.as<float>();
+    float* x = x_.as<float>();
+    float* delta = delta_.as<float>();
+    launch_embedding(tokens + i0, m, model_->embed, h, residual, s);
+    for (int l = 0; l < cfg_.num_layers; ++l) {
+      const DeviceLayer& L = model_->layers[l];
+      const KvLayer kv = kv_.layer(l);
+      launch_add_rmsnorm(residual, l == 0 ? nullptr : delta, L.input_norm, m, h, eps, x, s);
+      matmul(x, m, h, L.qkv, qkv_w, qkv_.as<float>());
+      launch_qkv_rope(qkv_.as<float>(), L.qkv_bias, positions + i0, inv_freq_.as<float>(), m, H, KV, hd, q_.as<float>(), kv,
+                      cache_len_ + i0, s);
+      AttentionArgs a;
+      a.q = q_.as<float>();
+      a.out = attn_.as<float>();
+      a.rows = m;
+      a.first_row = i0;
+      a.heads = H;
+      a.kv_heads = KV;
+      a.head_dim = hd;
+      a.cache_len = cache_len_;
+      a.key_limit = i1;
+      a.mask = in.mask.empty() ? nullptr : mask_.as<uint8_t>();
+      a.mask_stride = n;
+      a.scale = 1.f / std::sqrt(static_cast<float>(hd));
+      launch_attention(a, kv, s);
+      matmul(attn_.as<float>(), m, qd, L.o, h, delta);
+      launch_add_rmsnorm(residual, delta, L.post_attn_norm, m, h, eps, x, s);
+      matmul(x, m, h, L.gate_up, 2 * inter, gu_.as<float>());
+      launch_swiglu(gu_.as<float>(), m, inter, x, s);
+      matmul(x, m, inter, L.down, h, delta);
+    }
+    launch_add_rmsnorm(residual, delta, model_->final_norm, m, h, eps, x, s);
+    const int lo = std::max(i0, in.logits_from);
+    if (lo < i1) {
+      float* out = logits_.as<float>() + size_t(lo - in.logits_from) * cfg_.vocab_size;
+      matmul(x + size_t(lo - i0) * h, i1 - lo, h, model_->lm_head, cfg_.vocab_size, out);
+      launch_argmax(out, i1 - lo, cfg_.vocab_size, argmax + lo, s);
+    }
+  }
+
+  std::shared_ptr<const ModelWeights> host_;  // keeps the mapped files alive as long as we are
+  std::unique_ptr<DeviceModel> model_;
+  const ModelConfig& cfg_;
+  int capacity_;
+  Stream stream_;
+  Cublas cublas_;
+  PagedKvCache kv_;
+  std::string name_;
+  DeviceBuffer inv_freq_, residual_, x_, xb_, qkv_, q_, attn_, delta_, gu_, logits_, step_ints_, mask_;
+  DeviceBuffer move_ints_, move_scratch_;
+  int scratch_rows_ = 0;
+  int cache_len_ = 0, last_n_ = 0, logits_from_ = 0;
+  bool accepted_ = false;
+};
+
+void check_capacity(int capacity) {
+  if (capacity <= 0) throw Error("CUDA backend: KV capacity must be positive");
+}
+
+void require_device() {
+  std::string why;
+  if (!cuda_device_available(&why)) throw Error("CUDA backend: " + why);
+}
+
+}  // namespace
+}  // namespace cuda
+
+bool cuda_device_available(std::string* why) {
+  int count = 0;
+  const cudaError_t e = cudaGetDeviceCount(&count);
+  if (e != cudaSuccess || count == 0) {
+    cudaGetLastError();
+    if (why) *why = e != cudaSuccess ? std::string("no usable CUDA device (") + cudaGetErrorString(e) + ")" : "no CUDA device found";
+    return false;
+  }
+  int dev = 0, major = 0;
+  if (cudaGetDevice(&dev) != cudaSuccess || cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) != cudaSuccess) {
+    cudaGetLastError();
+    if (why) *why = "the CUDA device could not be queried";
+    return false;
+  }
+  if (major < 8) {
+    if (why) *why = "the GPU has compute capability " + std::to_string(major) + ".x; bf16 kernels need 8.0 or newer";
+    return false;
+  }
+  return true;
+}
+
+std::unique_ptr<Backend> make_cuda_backend(std::shared_ptr<const ModelWeights> weights, int capacity) {
+  if (!weights) throw Error("CUDA backend: no model weights");
+  cuda::check_capacity(capacity);
+  cuda::require_device();
+  auto model = cuda::DeviceModel::upload(*weights);
+  return std::make_unique<cuda::CudaBackend>(std::move(weights), std::move(model), capacity);
+}
+
+std::unique_ptr<Backend> make_cuda_backend_random(const ModelConfig& config, uint64_t seed, int capacity) {
+  cuda::check_capacity(capacity);
+  cuda::require_device();
+  auto model = cuda::DeviceModel::random(config, seed);
+  return std::make_unique<cuda::CudaBackend>(nullptr, std::move(model), capacity);
+}
+
+int64_t cuda_backend_weight_bytes(const Backend& backend) {
+  const auto* b = dynamic_cast<const cuda::CudaBackend*>(&backend);
+  if (!b) throw Error("cuda_backend_weight_bytes: not a CUDA backend");
+  return b->weight_bytes();
+}
+
+}  // namespace stride

@@ -1,0 +1,18 @@
+#include "kernels/embedding.cuh"
+
+namespace stride::cuda {
+
+__global__ void embedding_kernel(const int32_t* tokens, const bf16* table, int hidden, float* out) {
+  const int64_t row = tokens[blockIdx.x];
+  const bf16* src = table + row * hidden;
+  float* dst = out + int64_t(blockIdx.x) * hidden;
+  for (int k = threadIdx.x; k < hidden; k += blockDim.x) dst[k] = __bfloat162float(src[k]);
+}
+
+void launch_embedding(const int32_t* tokens, int n, const bf16* table, int hidden, float* out, cudaStream_t s) {
+  if (n <= 0) return;
+  embedding_kernel<<<n, 256, 0, s>>>(tokens, table, hidden, out);
+  check_launch("embedding");
+}
+
+}  // namespace stride::cuda

@@ -1,0 +1,12 @@
+// accept(): moves the K/V rows of the accepted new tokens into place (slot src[i] -> dst[i]) in
+// every layer, through a scratch buffer so that overlapping moves never read a row already
+// overwritten. Copies only those rows, never the cache.
+#pragma once
+#include "kernels/common.cuh"
+
+namespace stride::cuda {
+// pool: [layers][2 (k, v)][pool_rows][row_width] bf16; scratch: [layers][2][count][row_width].
+void launch_kv_move(bf16* pool, int layers, int64_t pool_rows, int row_width, const int32_t* block_table,
+                    int block_size, const int32_t* src_slots, const int32_t* dst_slots, int count, bf16* scratch,
+                    cudaStream_t s);
+}

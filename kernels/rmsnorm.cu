@@ -1,0 +1,32 @@
+#include "kernels/rmsnorm.cuh"
+
+namespace stride::cuda {
+
+__global__ void add_rmsnorm_kernel(float* residual, const float* delta, const bf16* weight, int d, float eps,
+                                   float* out) {
+  __shared__ float scratch[32];
+  float* x = residual + int64_t(blockIdx.x) * d;
+  const float* dx = delta ? delta + int64_t(blockIdx.x) * d : nullptr;
+  float* y = out + int64_t(blockIdx.x) * d;
+  float ss = 0.f;
+  for (int k = threadIdx.x; k < d; k += blockDim.x) {
+    float v = x[k];
+    if (dx) {
+      v += dx[k];
+      x[k] = v;
+    }
+    ss += v * v;
+  }
+  const float total = block_sum(ss, scratch);
+  const float scale = rsqrtf(total / d + eps);
+  for (int k = threadIdx.x; k < d; k += blockDim.x) y[k] = __bfloat162float(weight[k]) * (x[k] * scale);
+}
+
+void launch_add_rmsnorm(float* residual, const float* delta, const bf16* weight, int n, int d, float eps,
+                        float* out, cudaStream_t s) {
+  if (n <= 0) return;
+  add_rmsnorm_kernel<<<n, 256, 0, s>>>(residual, delta, weight, d, eps, out);
+  check_launch("add_rmsnorm");
+}
+
+}  // namespace stride::cuda

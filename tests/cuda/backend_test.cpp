@@ -1,0 +1,185 @@
+// The CUDA backend as a whole: batch invariance, accept/truncate, and the tiny real model
+// against the CPU reference backend and the Hugging Face greedy fixture.
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "cuda_test_util.h"
+#include "runtime/cpu/cpu_backend.h"
+
+namespace stride::cuda::test {
+namespace {
+
+ModelConfig small_config() {
+  ModelConfig c;
+  c.model_type = "qwen2";
+  c.vocab_size = 1000;
+  c.hidden_size = 256;
+  c.intermediate_size = 512;
+  c.num_layers = 2;
+  c.num_heads = 4;
+  c.num_kv_heads = 2;
+  c.head_dim = 64;
+  c.max_position_embeddings = 4096;
+  c.rope_theta = 10000.0;
+  c.tie_word_embeddings = true;
+  c.attention_bias = true;
+  return c;
+}
+
+StepInput causal_step(const std::vector<int32_t>& toks, int first_pos, int logits_from = 0) {
+  StepInput in;
+  in.tokens = toks;
+  for (size_t i = 0; i < toks.size(); ++i) in.positions.push_back(first_pos + int(i));
+  in.logits_from = logits_from;
+  return in;
+}
+
+std::vector<int32_t> random_tokens(std::mt19937& rng, int n, int vocab) {
+  std::vector<int32_t> t(n);
+  for (auto& x : t) x = int32_t(rng() % vocab);
+  return t;
+}
+
+void accept_all(Backend& b, int n) {
+  std::vector<int> rows(n);
+  for (int i = 0; i < n; ++i) rows[i] = i;
+  b.accept(rows);
+}
+
+TEST(CudaBackend, LogitsAreBitIdenticalWithOneOrSixtyFourTokensPerStep) {
+  STRIDE_REQUIRE_GPU();
+  std::mt19937 rng(std::random_device{}());
+  const ModelConfig c = small_config();
+  const uint64_t seed = rng();
+  auto a = make_cuda_backend_random(c, seed, 512), b = make_cuda_backend_random(c, seed, 512);
+  const auto prefix = random_tokens(rng, 10, c.vocab_size), step = random_tokens(rng, 64, c.vocab_size);
+  for (Backend* x : {a.get(), b.get()}) {
+    x->forward(causal_step(prefix, 0));
+    accept_all(*x, 10);
+  }
+  a->forward(causal_step(step, 10));  // M = 64
+  std::vector<float> la, lb;
+  for (int row : {0, 1, 31, 63}) {
+    // b walks the same tokens one per step (M = 1); its cache then holds exactly a's visible keys.
+    if (row > 0) {
+      b->truncate(10);
+      std::vector<int32_t> before(step.begin(), step.begin() + row);
+      b->forward(causal_step(before, 10));
+      accept_all(*b, row);
+    } else {
+      b->truncate(10);
+    }
+    b->forward(causal_step({step[row]}, 10 + row));
+    a->logits(row, la);
+    b->logits(0, lb);
+    ASSERT_EQ(la.size(), lb.size());
+    EXPECT_EQ(0, std::memcmp(la.data(), lb.data(), la.size() * 4)) << "row " << row;
+    EXPECT_EQ(a->argmax()[row], b->argmax()[0]);
+  }
+}
+
+TEST(CudaBackend, AcceptOfTreeRowsEqualsTheChainComputedAlone) {
+  STRIDE_REQUIRE_GPU();
+  std::mt19937 rng(std::random_device{}());
+  const ModelConfig c = small_config();
+  const uint64_t seed = rng();
+  auto tree = make_cuda_backend_random(c, seed, 512), chain = make_cuda_backend_random(c, seed, 512);
+  const auto prefix = random_tokens(rng, 21, c.vocab_size), t = random_tokens(rng, 6, c.vocab_size);
+  for (Backend* x : {tree.get(), chain.get()}) {
+    x->forward(causal_step(prefix, 0));
+    accept_all(*x, 21);
+  }
+  // Tree: rows 0, 2, 4 form the chain t0 t2 t4; rows 1 and 3 are rejected branches.
+  StepInput in;
+  in.tokens = {t[0], t[1], t[2], t[3], t[4]};
+  in.positions = {21, 22, 22, 23, 23};
+  const int n = 5;
+  in.mask.assign(n * n, 0);
+  auto allow = [&](int i, int j) { in.mask[i * n + j] = 1; };
+  for (int i = 0; i < n; ++i) allow(i, i), allow(i, 0);
+  allow(3, 1);
+  allow(4, 2);
+  tree->forward(in);
+  tree->accept({0, 2, 4});
+  EXPECT_EQ(tree->cache_len(), 24);
+  tree->forward(causal_step({t[5]}, 24));
+  chain->forward(causal_step({t[0], t[2], t[4]}, 21));
+  accept_all(*chain, 3);
+  chain->forward(causal_step({t[5]}, 24));
+  std::vector<float> lt, lc;
+  tree->logits(0, lt);
+  chain->logits(0, lc);
+  EXPECT_EQ(0, std::memcmp(lt.data(), lc.data(), lt.size() * 4));
+}
+
+TEST(CudaBackend, TruncateThenRecomputeGivesTheSameLogitsAndLongStepsRunInChunks) {
+  STRIDE_REQUIRE_GPU();
+  std::mt19937 rng(std::random_device{}());
+  const ModelConfig c = small_config();
+  auto b = make_cuda_backend_random(c, rng(), 3000);
+  const auto toks = random_tokens(rng, 2500, c.vocab_size);
+  // 2500 tokens: three chunks through the cuBLAS path; compare its last row with the GEMV path.
+  b->forward(causal_step(toks, 0, 2499));
+  std::vector<float> full;
+  b->logits(2499, full);
+  b->truncate(0);
+  std::vector<int32_t> head(toks.begin(), toks.end() - 1);
+  b->forward(causal_step(head, 0, 2498));
+  accept_all(*b, 2499);
+  b->forward(causal_step({toks.back()}, 2499));
+  std::vector<float> step;
+  b->logits(0, step);
+  std::vector<double> ref(full.begin(), full.end());
+  EXPECT_LT(rel_error(step, ref), 2e-2);
+  b->truncate(2000);
+  EXPECT_EQ(b->cache_len(), 2000);
+  EXPECT_THROW(b->forward(causal_step(random_tokens(rng, 1001, c.vocab_size), 2000)), Error);
+}
+
+std::string shared(const std::string& rel) { return std::string(STRIDE_SHARED_DIR) + "/" + rel; }
+
+TEST(CudaBackend, TinyModelMatchesCpuBackendAndGreedyFixture) {
+  STRIDE_REQUIRE_GPU();
+  const std::string dir = shared("models/tiny-qwen2-coder");
+  const ModelConfig config = ModelConfig::load(dir);
+  std::shared_ptr<const ModelWeights> w(ModelWeights::load(dir, config));
+  auto gpu = make_cuda_backend(w, 256);
+  auto cpu = make_cpu_backend(w, 0, 256);
+  std::ifstream f(shared("fixtures/tiny-qwen2-coder-reference.json"));
+  ASSERT_TRUE(f) << "fixture missing";
+  const auto fx = nlohmann::json::parse(f);
+  int compared = 0;
+  for (const auto& g : fx.at("greedy")) {
+    const auto prompt = g.at("prompt_ids").get<std::vector<int32_t>>();
+    const auto expect = g.at("greedy_ids").get<std::vector<int32_t>>();
+    const auto margins = g.at("top1_margins").get<std::vector<double>>();
+    gpu->truncate(0);
+    cpu->truncate(0);
+    StepInput in = causal_step(prompt, 0, 0);
+    gpu->forward(in);
+    cpu->forward(in);
+    std::vector<float> lg, lc;
+    for (int row : {0, int(prompt.size()) - 1}) {
+      gpu->logits(row, lg);
+      cpu->logits(row, lc);
+      std::vector<double> ref(lc.begin(), lc.end());
+      EXPECT_LT(rel_error(lg, ref), 1e-2) << "row " << row;
+    }
+    accept_all(*gpu, int(prompt.size()));
+    int next = gpu->argmax().back();
+    for (size_t t = 0; t < expect.size(); ++t) {
+      if (t < margins.size() && margins[t] < 1e-3) break;  // a tie in the reference ends the comparison
+      ASSERT_EQ(next, expect[t]) << "token " << t << " of a greedy continuation";
+      ++compared;
+      if (t + 1 == expect.size()) break;
+      gpu->forward(causal_step({next}, gpu->cache_len()));
+      accept_all(*gpu, 1);
+      next = gpu->argmax()[0];
+    }
+  }
+  EXPECT_GT(compared, 0);
+}
+
+}  // namespace
+}  // namespace stride::cuda::test

@@ -1,0 +1,174 @@
+// Each kernel against a float64 CPU reference on fresh random inputs.
+#include <algorithm>
+#include <cmath>
+
+#include "cuda_test_util.h"
+#include "kernels/argmax.cuh"
+#include "kernels/attention.cuh"
+#include "kernels/gemv.cuh"
+#include "kernels/rmsnorm.cuh"
+#include "kernels/swiglu.cuh"
+
+namespace stride::cuda::test {
+namespace {
+
+TEST(CudaKernels, GemvMatchesReferenceForEveryTileSize) {
+  STRIDE_REQUIRE_GPU();
+  std::mt19937 rng(std::random_device{}());
+  for (int m : {1, 2, 3, 7, 16, 33, 128}) {
+    const int k = 8 * (40 + int(rng() % 300)), n = 1 + int(rng() % 700);
+    std::vector<uint16_t> wb;
+    std::vector<float> w;
+    random_bf16(rng, size_t(n) * k, 1.f, wb, w);
+    const std::vector<float> x = random_f32(rng, size_t(m) * k, 1.f);
+    DeviceBuffer dw = upload(wb), dx = upload(x), dy(size_t(m) * n * 4);
+    poison(dy);
+    launch_gemv(dx.as<float>(), m, k, dw.as<bf16>(), n, dy.as<float>(), nullptr);
+    const auto y = download<float>(dy, size_t(m) * n);
+    std::vector<double> ref(size_t(m) * n);
+    for (int i = 0; i < m; ++i)
+      for (int j = 0; j < n; ++j) {
+        double s = 0;
+        for (int t = 0; t < k; ++t) s += double(x[size_t(i) * k + t]) * w[size_t(j) * k + t];
+        ref[size_t(i) * n + j] = s;
+      }
+    EXPECT_LT(rel_error(y, ref), 1e-5) << "m=" << m << " k=" << k << " n=" << n;
+  }
+}
+
+TEST(CudaKernels, GemvIsBatchInvariant) {
+  STRIDE_REQUIRE_GPU();
+  std::mt19937 rng(std::random_device{}());
+  const int k = 896, n = 300, m = 64;
+  std::vector<uint16_t> wb;
+  std::vector<float> w;
+  random_bf16(rng, size_t(n) * k, 1.f, wb, w);
+  const std::vector<float> x = random_f32(rng, size_t(m) * k, 1.f);
+  DeviceBuffer dw = upload(wb), dx = upload(x), dall(size_t(m) * n * 4), done(size_t(n) * 4);
+  launch_gemv(dx.as<float>(), m, k, dw.as<bf16>(), n, dall.as<float>(), nullptr);
+  const auto all = download<float>(dall, size_t(m) * n);
+  for (int row : {0, 17, 63}) {
+    launch_gemv(dx.as<float>() + size_t(row) * k, 1, k, dw.as<bf16>(), n, done.as<float>(), nullptr);
+    const auto one = download<float>(done, n);
+    EXPECT_EQ(0, std::memcmp(one.data(), all.data() + size_t(row) * n, n * 4)) << "row " << row;
+  }
+}
+
+TEST(CudaKernels, AddRmsNormAndSwiglu) {
+  STRIDE_REQUIRE_GPU();
+  std::mt19937 rng(std::random_device{}());
+  const int n = 5, d = 1536;
+  auto res = random_f32(rng, size_t(n) * d, 2.f), delta = random_f32(rng, size_t(n) * d, 1.f);
+  std::vector<uint16_t> wb;
+  std::vector<float> w;
+  random_bf16(rng, d, 1.f, wb, w);
+  DeviceBuffer dr = upload(res), dd = upload(delta), dw = upload(wb), dy(size_t(n) * d * 4);
+  poison(dy);
+  launch_add_rmsnorm(dr.as<float>(), dd.as<float>(), dw.as<bf16>(), n, d, 1e-6f, dy.as<float>(), nullptr);
+  const auto y = download<float>(dy, size_t(n) * d), r2 = download<float>(dr, size_t(n) * d);
+  std::vector<double> ref(size_t(n) * d), rref(size_t(n) * d);
+  for (int i = 0; i < n; ++i) {
+    double ss = 0;
+    for (int k = 0; k < d; ++k) {
+      rref[i * d + k] = double(res[i * d + k]) + delta[i * d + k];
+      ss += rref[i * d + k] * rref[i * d + k];
+    }
+    const double sc = 1 / std::sqrt(ss / d + 1e-6);
+    for (int k = 0; k < d; ++k) ref[i * d + k] = w[k] * rref[i * d + k] * sc;
+  }
+  EXPECT_LT(rel_error(y, ref), 1e-5);
+  EXPECT_LT(rel_error(r2, rref), 1e-6);
+
+  const int inter = 777;
+  const auto gu = random_f32(rng, size_t(n) * 2 * inter, 4.f);
+  DeviceBuffer dgu = upload(gu), dout(size_t(n) * inter * 4);
+  poison(dout);
+  launch_swiglu(dgu.as<float>(), n, inter, dout.as<float>(), nullptr);
+  const auto out = download<float>(dout, size_t(n) * inter);
+  std::vector<double> sref(size_t(n) * inter);
+  for (int i = 0; i < n; ++i)
+    for (int c = 0; c < inter; ++c) {
+      const double g = gu[size_t(i) * 2 * inter + c], u = gu[size_t(i) * 2 * inter + inter + c];
+      sref[size_t(i) * inter + c] = g / (1 + std::exp(-g)) * u;
+    }
+  EXPECT_LT(rel_error(out, sref), 1e-5);
+}
+
+TEST(CudaKernels, ArgmaxTakesLowestIdOnTies) {
+  STRIDE_REQUIRE_GPU();
+  std::mt19937 rng(std::random_device{}());
+  const int rows = 3, vocab = 151936;
+  auto logits = random_f32(rng, size_t(rows) * vocab, 5.f);
+  logits[100] = logits[90000] = 50.f;                       // row 0: tie -> 100
+  logits[vocab + 151935] = 60.f;                            // row 1: last id
+  logits[2 * vocab + 7] = logits[2 * vocab + 8] = 70.f;     // row 2: tie -> 7
+  logits[2 * vocab + 3] = NAN;                              // NaN never wins
+  DeviceBuffer dl = upload(logits), dout(rows * 4);
+  launch_argmax(dl.as<float>(), rows, vocab, dout.as<int32_t>(), nullptr);
+  const auto out = download<int32_t>(dout, rows);
+  EXPECT_EQ(out[0], 100);
+  EXPECT_EQ(out[1], 151935);
+  EXPECT_EQ(out[2], 7);
+}
+
+TEST(CudaKernels, PagedAttentionWithMaskMatchesReference) {
+  STRIDE_REQUIRE_GPU();
+  std::mt19937 rng(std::random_device{}());
+  const int H = 4, KV = 2, hd = 64, cache_len = 37, n = 9, B = 16;
+  const int slots = cache_len + n, blocks = (slots + B - 1) / B;
+  // Physical blocks in shuffled order: the table must be honoured.
+  std::vector<int32_t> table(blocks);
+  for (int i = 0; i < blocks; ++i) table[i] = blocks - 1 - i;
+  std::vector<uint16_t> kb, vb;
+  std::vector<float> kf, vf;
+  random_bf16(rng, size_t(blocks) * B * KV * hd, 1.f, kb, kf);
+  random_bf16(rng, size_t(blocks) * B * KV * hd, 1.f, vb, vf);
+  const auto q = random_f32(rng, size_t(n) * H * hd, 1.f);
+  std::vector<uint8_t> mask(size_t(n) * n);
+  for (auto& v : mask) v = rng() % 2;
+  mask[3 * n + 3] = 1;
+  DeviceBuffer dk = upload(kb), dv = upload(vb), dq = upload(q), dt = upload(table), dm = upload(mask),
+               dout(size_t(n) * H * hd * 4);
+  for (bool causal : {false, true}) {
+    poison(dout);
+    KvLayer kv{dk.as<bf16>(), dv.as<bf16>(), dt.as<int32_t>(), B};
+    AttentionArgs a;
+    a.q = dq.as<float>();
+    a.out = dout.as<float>();
+    a.rows = n;
+    a.heads = H;
+    a.kv_heads = KV;
+    a.head_dim = hd;
+    a.cache_len = cache_len;
+    a.key_limit = n;
+    a.mask = causal ? nullptr : dm.as<uint8_t>();
+    a.mask_stride = n;
+    a.scale = 0.125f;
+    launch_attention(a, kv, nullptr);
+    const auto out = download<float>(dout, size_t(n) * H * hd);
+    std::vector<double> ref(size_t(n) * H * hd, 0.0);
+    for (int i = 0; i < n; ++i)
+      for (int h = 0; h < H; ++h) {
+        const int g = h / (H / KV);
+        std::vector<double> sc;
+        std::vector<int64_t> rows;
+        for (int t = 0; t < slots; ++t) {
+          if (t >= cache_len && (causal ? t - cache_len > i : !mask[size_t(i) * n + t - cache_len])) continue;
+          const int64_t row = int64_t(table[t / B]) * B + t % B;
+          double s = 0;
+          for (int d = 0; d < hd; ++d) s += q[(size_t(i) * H + h) * hd + d] * 0.125 * kf[(row * KV + g) * hd + d];
+          sc.push_back(s);
+          rows.push_back(row);
+        }
+        const double mx = *std::max_element(sc.begin(), sc.end());
+        double l = 0;
+        for (auto& s : sc) l += (s = std::exp(s - mx));
+        for (size_t t = 0; t < sc.size(); ++t)
+          for (int d = 0; d < hd; ++d) ref[(size_t(i) * H + h) * hd + d] += sc[t] / l * vf[(rows[t] * KV + g) * hd + d];
+      }
+    EXPECT_LT(rel_error(out, ref), 1e-4) << (causal ? "causal" : "mask");
+  }
+}
+
+}  // namespace
+}  // namespace stride::cuda::test
