@@ -15,12 +15,41 @@ struct LoopResult {
   int target_forwards = 0;   // forward passes of the decode phase
 };
 
+// The reference: plain decoding, reading the logits before committing (a backend may drop them
+// on accept()).
+class ReferencePlainStrategy : public DecodeStrategy {
+ public:
+  std::vector<TokenId> step(DecodeState& s) override {
+    StepInput in;
+    in.tokens = {s.tokens.back()};
+    in.positions = {static_cast<int32_t>(s.tokens.size() - 1)};
+    s.target.forward(in);
+    TokenId next;
+    if (s.sampler.greedy()) {
+      next = s.target.argmax()[0];
+    } else {
+      s.target.logits(0, logits_);
+      next = s.sampler.sample(logits_);
+    }
+    s.target.accept({0});
+    return {next};
+  }
+
+ private:
+  std::vector<float> logits_;
+};
+
 inline LoopResult run_decode(Backend& target, const Request& req, Backend* draft = nullptr) {
   target.truncate(0);
   SamplingParams sp = req.sampling;
   if (req.strategy == StrategyKind::Greedy) sp.temperature = 0.0f;
   TokenSampler sampler(sp);
-  auto strategy = make_strategy(req.strategy, req, target.config());
+  std::unique_ptr<DecodeStrategy> strategy;
+  if (req.strategy == StrategyKind::Greedy || req.strategy == StrategyKind::Sample) {
+    strategy = std::make_unique<ReferencePlainStrategy>();
+  } else {
+    strategy = make_strategy(req.strategy, req, target.config());
+  }
 
   StepInput in;
   in.tokens = req.prompt_ids;
