@@ -5,7 +5,7 @@
 namespace stride::cuda {
 namespace {
 
-constexpr int kWarps = 8;
+constexpr int kWarps = 32;  // many keys in flight: decode has only one block per head
 
 template <int VPL>  // values per lane: head_dim / 32
 __global__ void __launch_bounds__(kWarps * 32) attention_kernel(AttentionArgs a, KvLayer kv) {
