@@ -1,6 +1,7 @@
 // Tiny hand-made tokenizer.json files: merge formats, added tokens, eos fallbacks and errors.
 #include <filesystem>
 #include <fstream>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -19,7 +20,7 @@ class TempDir {
  public:
   TempDir() {
     path_ = fs::temp_directory_path() /
-            ("stride-tok-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "-" +
+            ("stride-tok-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++) + "-" +
              ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(path_);
     fs::create_directories(path_);
@@ -31,6 +32,7 @@ class TempDir {
   }
 
  private:
+  static inline int counter_ = 0;
   fs::path path_;
 };
 
