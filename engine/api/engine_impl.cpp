@@ -188,27 +188,30 @@ class EngineImpl final : public Engine {
     cache_lookups_ += static_cast<int64_t>(prompt.size());
     res.reused_prompt_tokens = static_cast<int>(reuse);
 
+    TokenId first = -1;
     for (size_t start = reuse; start < prompt.size(); start += kPrefillChunk) {
       size_t end = std::min(prompt.size(), start + kPrefillChunk);
       StepInput in;
       in.tokens.assign(prompt.begin() + start, prompt.begin() + end);
       for (size_t p = start; p < end; ++p) in.positions.push_back(static_cast<int32_t>(p));
       const int n = static_cast<int>(end - start);
-      in.logits_from = end == prompt.size() ? n - 1 : n;
+      const bool last_chunk = end == prompt.size();
+      in.logits_from = last_chunk ? n - 1 : n;
       backend.forward(in);
+      // The first new token comes from the last prompt row, read before accept() ends the step.
+      if (last_chunk) {
+        if (sampler.greedy()) {
+          first = backend.argmax()[n - 1];
+        } else {
+          std::vector<float> logits;
+          backend.logits(n - 1, logits);
+          first = sampler.sample(logits);
+        }
+      }
       std::vector<int> rows(n);
       for (int i = 0; i < n; ++i) rows[i] = i;
       backend.accept(rows);
       cached_.insert(cached_.end(), in.tokens.begin(), in.tokens.end());
-    }
-    const int last_row = static_cast<int>((prompt.size() - reuse - 1) % kPrefillChunk);
-    TokenId first;
-    if (sampler.greedy()) {
-      first = backend.argmax()[last_row];
-    } else {
-      std::vector<float> logits;
-      backend.logits(last_row, logits);
-      first = sampler.sample(logits);
     }
     res.ttft_ms = ms_since(t0);
 

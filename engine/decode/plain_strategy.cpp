@@ -8,10 +8,15 @@ std::vector<TokenId> PlainStrategy::step(DecodeState& s) {
   in.tokens = {s.tokens.back()};
   in.positions = {static_cast<int32_t>(s.tokens.size() - 1)};
   s.target.forward(in);
-  s.target.accept({0});
-  if (s.sampler.greedy()) return {s.target.argmax()[0]};
-  s.target.logits(0, logits_);
-  return {s.sampler.sample(logits_)};
+  TokenId next;
+  if (s.sampler.greedy()) {
+    next = s.target.argmax()[0];
+  } else {
+    s.target.logits(0, logits_);
+    next = s.sampler.sample(logits_);
+  }
+  s.target.accept({0});  // ends the step: its logits are gone after this
+  return {next};
 }
 
 }  // namespace stride

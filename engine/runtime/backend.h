@@ -45,7 +45,8 @@ class Backend {
   virtual void logits(int row, std::vector<float>& out) = 0;
 
   // Commits the K/V of the given rows of the last forward, in that order, after the committed
-  // cache; the others are dropped. Copy-free when rows is a prefix 0..k-1.
+  // cache; the others are dropped. Copy-free when rows is a prefix 0..k-1. This ends the step:
+  // argmax()/logits() of that forward are unavailable afterwards, so read them first.
   virtual void accept(const std::vector<int>& rows) = 0;
 
   // Drops committed tokens beyond `len` (prefix reuse: keep the shared prefix).

@@ -13,16 +13,16 @@ namespace {
 
 const std::string kModel = std::string(STRIDE_SHARED_DIR) + "/models/tiny-qwen2-coder";
 
-struct Run {
+struct CliRun {
   int status = -1;
   std::string out;
 };
 
-Run run(const std::string& args, const std::string& stdin_text = "") {
+CliRun run(const std::string& args, const std::string& stdin_text = "") {
   auto in_path = std::filesystem::temp_directory_path() / ("stride-cli-in-" + std::to_string(::getpid()));
   std::ofstream(in_path) << stdin_text;
   std::string cmd = std::string(STRIDE_CLI_PATH) + " " + args + " < " + in_path.string() + " 2>/dev/null";
-  Run r;
+  CliRun r;
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return r;
   std::array<char, 4096> buf;
@@ -37,14 +37,19 @@ Run run(const std::string& args, const std::string& stdin_text = "") {
 std::string quoted(const std::string& s) { return "'" + s + "'"; }
 
 TEST(StrideCli, TokenizeMatchesTheReference) {
-  Run r = run("tokenize --model " + quoted(kModel) + " --text " + quoted("def hello_world():") + " --json");
+  // The first tokenizer case of the Hugging Face fixture, read from a file.
+  auto path = std::filesystem::temp_directory_path() / "stride-cli-tokenize.py";
+  std::ofstream(path) << "def hello_world():\n    print(\"Hello, world!\")\n";
+  CliRun r = run("tokenize --model " + quoted(kModel) + " --file " + quoted(path.string()) + " --json");
+  std::filesystem::remove(path);
   ASSERT_EQ(r.status, 0) << r.out;
   auto j = nlohmann::json::parse(r.out);
-  EXPECT_EQ(j["ids"], nlohmann::json({750, 23811, 31792, 3932}));
+  EXPECT_EQ(j["ids"], nlohmann::json({750, 23811, 31792, 3932, 262, 1173, 445, 9707, 11, 1879, 22988}));
+  EXPECT_EQ(j["count"], 11);
 }
 
 TEST(StrideCli, CompleteJsonHasEveryField) {
-  Run r = run("complete --model " + quoted(kModel) + " --backend cpu --prompt " +
+  CliRun r = run("complete --model " + quoted(kModel) + " --backend cpu --prompt " +
               quoted("def fibonacci(n):\n") + " --max-tokens 8 --json");
   ASSERT_EQ(r.status, 0) << r.out;
   auto j = nlohmann::json::parse(r.out);
@@ -66,7 +71,7 @@ TEST(StrideCli, BatchAnswersEveryLineAndReportsBadOnes) {
       "this is not json\n"
       R"({"prompt":"int main(","max_tokens":2,"strategy":"no-such-strategy"})" "\n"
       R"({"prompt":"int main(","max_tokens":2,"strategy":"sample","seed":3,"temperature":0.8})" "\n";
-  Run r = run("batch --model " + quoted(kModel) + " --backend cpu", input);
+  CliRun r = run("batch --model " + quoted(kModel) + " --backend cpu", input);
   EXPECT_EQ(r.status, 1);  // some lines failed
   std::istringstream lines(r.out);
   std::vector<nlohmann::json> out;
@@ -84,7 +89,7 @@ TEST(StrideCli, BatchAnswersEveryLineAndReportsBadOnes) {
 }
 
 TEST(StrideCli, MissingModelIsAClearError) {
-  Run r = run("complete --model /nonexistent/model --prompt x --json");
+  CliRun r = run("complete --model /nonexistent/model --prompt x --json");
   EXPECT_EQ(r.status, 1);
   EXPECT_TRUE(r.out.empty());
 }

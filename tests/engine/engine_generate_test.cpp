@@ -143,18 +143,18 @@ TEST(EngineGenerate, CancelFromTheStreamCallbackStopsEarly) {
 }
 
 TEST(EngineGenerate, EosEndsGeneration) {
-  // FIM completions of small gaps end with <|endoftext|>: without stop_at_eos the EOS shows up
-  // at some step k; with it, the output is exactly the k tokens before it.
-  const int eot = tiny_engine().tokenizer().token_id("<|endoftext|>");
-  const std::pair<const char*, const char*> gaps[] = {
-      {"def add(a, b):\n    return ", "\n\ndef sub(a, b):\n    return a - b\n"},
-      {"import os\nimport ", "\n"},
-      {"x = [1, 2, ", "]\n"},
-      {"int main() {\n  return ", ";\n}\n"},
+  // Without stop_at_eos the EOS token shows up at some step k; with it, the output is exactly
+  // the k tokens before it. (The tiny model ends a finished plain-text file at once.)
+  const Engine& e = tiny_engine();
+  const int eot = e.tokenizer().token_id("<|endoftext|>");
+  const std::vector<std::vector<TokenId>> prompts = {
+      e.tokenizer().encode("def add(a, b):\n    return a + b\n"),
+      e.fim_prompt("def add(a, b):\n    return ", "\n\ndef sub(a, b):\n    return a - b\n"),
+      e.fim_prompt("int main() {\n  return ", ";\n}\n"),
   };
   int ended = 0;
-  for (auto [prefix, suffix] : gaps) {
-    Request raw = greedy_request(tiny_engine().fim_prompt(prefix, suffix), 48);
+  for (const auto& prompt : prompts) {
+    Request raw = greedy_request(prompt, 48);
     Result all = tiny_engine().generate(raw);
     auto at = std::find(all.ids.begin(), all.ids.end(), eot);
     Request req = raw;
@@ -169,7 +169,7 @@ TEST(EngineGenerate, EosEndsGeneration) {
       EXPECT_EQ(r.ids, all.ids);
     }
   }
-  EXPECT_GT(ended, 0) << "no FIM gap produced <|endoftext|>: the EOS path went untested";
+  EXPECT_GT(ended, 0) << "no prompt produced <|endoftext|>: the EOS path went untested";
 }
 
 TEST(EngineGenerate, SamplingIsReproducibleWithASeed) {
