@@ -1,11 +1,22 @@
 #include "decode/lookahead_strategy.h"
 
 #include <algorithm>
+#include <map>
 #include <string>
 
+#include "decode/ngram_strategy.h"
 #include "decode/speculative_verify.h"
 
 namespace stride {
+namespace {
+
+// Length of the context-matched candidate: longer than a pool n-gram, as code repeats whole lines.
+#ifndef STRIDE_CTX_GUESS
+#define STRIDE_CTX_GUESS 8
+#endif
+constexpr int kContextGuessTokens = STRIDE_CTX_GUESS;
+
+}  // namespace
 
 LookaheadParams default_lookahead_params(const ModelConfig& config) {
   // A step costs about (1 + W(N-1) + G(N-1)) rows. On the tiny model (CPU, cost linear in rows)
@@ -102,27 +113,54 @@ std::vector<TokenId> LookaheadStrategy::step(DecodeState& s) {
   const int room = s.target.capacity() - s.target.cache_len();
   const int window_rows = W_ * L;  // row 0 is level 0 column 0
   const bool use_window = window_rows <= room;
-  auto found = pool_.lookup(pending, G_);
+  // Candidates: the continuation of the most recent earlier occurrence of the last 2..4 tokens
+  // (a longer key than the pool's one token, so the best-informed guess goes first), then the
+  // pool's n-grams for the pending token.
+  std::vector<std::vector<TokenId>> found;
+  if (G_ > 0) {
+    std::vector<TokenId> matched =
+        prompt_lookup(s.tokens, s.request.context_ids, NgramParams{2, 4, std::max(N_ - 1, kContextGuessTokens)});
+    if (!matched.empty()) found.push_back(std::move(matched));
+  }
+  for (auto& cand : pool_.lookup(pending, G_)) {
+    if (std::find(found.begin(), found.end(), cand) == found.end()) found.push_back(std::move(cand));
+  }
   s.stats.pool_lookups++;
   int budget = room - (use_window ? window_rows : 1);
 
   StepInput in;
   in.tokens.push_back(pending);
   in.positions.push_back(P);
+  // The candidates share prefixes (same first token after the pending one, often more): they
+  // become a token tree, one row per distinct prefix, so G costs fewer rows than G*(N-1).
   std::vector<GuessBranch> branches;
+  std::vector<int> parent_row;  // per row beyond 0: the row of its tree parent (0 = pending)
+  std::map<std::pair<int, TokenId>, int> child_row;  // (parent row, token) -> row
   for (auto& cand : found) {
-    const int len = std::min<int>(cand.size(), budget);
-    if (len <= 0) break;
-    budget -= len;
     GuessBranch b;
-    for (int k = 0; k < len; ++k) {
-      b.rows.push_back(static_cast<int>(in.tokens.size()));
+    int parent = 0;
+    for (size_t k = 0; k < cand.size(); ++k) {
+      auto key = std::make_pair(parent, cand[k]);
+      auto it = child_row.find(key);
+      int row;
+      if (it != child_row.end()) {
+        row = it->second;
+      } else {
+        if (budget <= 0) break;
+        --budget;
+        row = static_cast<int>(in.tokens.size());
+        child_row.emplace(key, row);
+        in.tokens.push_back(cand[k]);
+        in.positions.push_back(P + 1 + static_cast<int>(k));
+        parent_row.push_back(parent);
+      }
       b.tokens.push_back(cand[k]);
-      in.tokens.push_back(cand[k]);
-      in.positions.push_back(P + 1 + k);
+      b.rows.push_back(row);
+      parent = row;
     }
-    branches.push_back(std::move(b));
+    if (!b.tokens.empty()) branches.push_back(std::move(b));
   }
+  const int tree_rows = static_cast<int>(in.tokens.size());
   // Lookahead rows: rows_of[l][i] (level 0 column 0 is row 0).
   std::vector<std::vector<int>> rows_of(L, std::vector<int>(W_, 0));
   if (use_window) {
@@ -140,11 +178,10 @@ std::vector<TokenId> LookaheadStrategy::step(DecodeState& s) {
   in.mask.assign(static_cast<size_t>(n) * n, 0);
   auto see = [&](int row, int col) { in.mask[static_cast<size_t>(row) * n + col] = 1; };
   see(0, 0);
-  for (const auto& b : branches) {  // the pending token and the candidate's own prefix
-    for (size_t k = 0; k < b.rows.size(); ++k) {
-      see(b.rows[k], 0);
-      for (size_t j = 0; j <= k; ++j) see(b.rows[k], b.rows[j]);
-    }
+  for (int r = 1; r < tree_rows; ++r) {  // a tree row sees itself and its ancestors down to the pending token
+    see(r, r);
+    for (int a = parent_row[r - 1]; a != 0; a = parent_row[a - 1]) see(r, a);
+    see(r, 0);
   }
   if (use_window) {  // level-0 tokens of columns <= i, then column i's earlier levels
     for (int l = 0; l < L; ++l) {
