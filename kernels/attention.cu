@@ -5,73 +5,186 @@
 namespace stride::cuda {
 namespace {
 
-constexpr int kWarps = 32;  // many keys in flight: decode has only one block per head
+constexpr int kWarps = 4;   // warps per (chunk, row, head) block
+constexpr int kGroup = 4;   // keys whose loads are in flight together in one warp
 
+// Keys row i may see: committed slots plus its visible new tokens (the mask decides inside).
+__device__ __forceinline__ int row_total(const AttentionArgs& a, int cache_len, int i) {
+  return cache_len + (a.mask ? a.key_limit : min(a.key_limit, i + 1));
+}
+
+constexpr int kMaxGroup = 8;  // query heads of one kv head handled by one block (loads shared)
+
+// Block (chunk c, query row r, head group z): the query heads h0 .. h0 + gn - 1, all reading kv head
+// kvh, so each K/V row is loaded once for up to kMaxGroup heads. Every head's arithmetic is the
+// same sequence as if it ran alone.
 template <int VPL>  // values per lane: head_dim / 32
-__global__ void __launch_bounds__(kWarps * 32) attention_kernel(AttentionArgs a, KvLayer kv) {
-  const int r = blockIdx.x, h = blockIdx.y;
+__global__ void __launch_bounds__(kWarps * 32) attention_chunk_kernel(AttentionArgs a, KvLayer kv) {
+  const int c = blockIdx.x, r = blockIdx.y;
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-  const int i = a.first_row + r;  // new-token index of this query row
+  const int group = a.heads / a.kv_heads, subgroups = (group + kMaxGroup - 1) / kMaxGroup;
+  const int kvh = blockIdx.z / subgroups;
+  const int h0 = kvh * group + (blockIdx.z % subgroups) * kMaxGroup;
+  const int gn = min(kMaxGroup, kvh * group + group - h0);
+  const int i = a.first_row + r;
+  const int cache_len = a.cache_len_dev ? *a.cache_len_dev : a.cache_len;
+  const int total = row_total(a, cache_len, i);
+  const int c0 = c * a.chunk;
+  if (c0 >= total) return;  // the merge never reads chunks past the row's keys
   const int hd = a.head_dim;
-  const int kvh = h / (a.heads / a.kv_heads);
   const int kv_width = a.kv_heads * hd;
-  const float* qr = a.q + (int64_t(r) * a.heads + h) * hd;
-  float q[VPL], acc[VPL];
+  float q[kMaxGroup][VPL], acc[kMaxGroup][VPL], mx[kMaxGroup], l[kMaxGroup];
 #pragma unroll
-  for (int v = 0; v < VPL; ++v) {
-    q[v] = qr[lane * VPL + v] * a.scale;
-    acc[v] = 0.f;
-  }
-  float mx = -FLT_MAX, l = 0.f;
-  const uint8_t* mrow = a.mask + int64_t(i) * a.mask_stride;
-  const int total = a.cache_len + (a.mask ? a.key_limit : min(a.key_limit, i + 1));
-  for (int t = warp; t < total; t += kWarps) {
-    if (t >= a.cache_len) {
-      const int j = t - a.cache_len;
-      if (a.mask ? !mrow[j] : j > i) continue;
+  for (int g = 0; g < kMaxGroup; ++g) {
+    const float* qr = a.q + (int64_t(r) * a.heads + h0 + min(g, gn - 1)) * hd;
+#pragma unroll
+    for (int v = 0; v < VPL; ++v) {
+      q[g][v] = qr[lane * VPL + v] * a.scale;
+      acc[g][v] = 0.f;
     }
-    const int64_t row = int64_t(kv.block_table[t / kv.block_size]) * kv.block_size + t % kv.block_size;
-    const bf16* kr = kv.k + row * kv_width + kvh * hd + lane * VPL;
-    const bf16* vr = kv.v + row * kv_width + kvh * hd + lane * VPL;
-    float s = 0.f;
-#pragma unroll
-    for (int v = 0; v < VPL; ++v) s = fmaf(q[v], __bfloat162float(kr[v]), s);
-    s = warp_sum(s);
-    const float nm = fmaxf(mx, s);
-    const float corr = __expf(mx - nm), p = __expf(s - nm);
-    l = l * corr + p;
-#pragma unroll
-    for (int v = 0; v < VPL; ++v) acc[v] = acc[v] * corr + p * __bfloat162float(vr[v]);
-    mx = nm;
+    mx[g] = -FLT_MAX;
+    l[g] = 0.f;
   }
-  // Merge the warps' partial softmax states in warp order.
-  __shared__ float s_m[kWarps], s_l[kWarps];
-  __shared__ float s_acc[kWarps][128];
-  if (lane == 0) {
-    s_m[warp] = mx;
-    s_l[warp] = l;
-  }
+  const uint8_t* mrow = a.mask + int64_t(i) * a.mask_stride;
+  // Warp w walks slots c0 + w * per_warp + [0, per_warp) in groups of kGroup, in increasing order.
+  const int per_warp = a.chunk / kWarps;
+  const int w0 = c0 + warp * per_warp;
+  for (int k0 = 0; k0 < per_warp; k0 += kGroup) {
+    bool ok[kGroup];
+    float kf[kGroup][VPL], vf[kGroup][VPL];
+    bool any = false;
 #pragma unroll
-  for (int v = 0; v < VPL; ++v) s_acc[warp][lane * VPL + v] = acc[v];
+    for (int u = 0; u < kGroup; ++u) {
+      const int t = w0 + k0 + u;
+      bool vis = t < total;
+      if (vis && t >= cache_len) {
+        const int j = t - cache_len;
+        vis = a.mask ? mrow[j] != 0 : j <= i;
+      }
+      ok[u] = vis;
+      any |= vis;
+#pragma unroll
+      for (int v = 0; v < VPL; ++v) kf[u][v] = vf[u][v] = 0.f;
+      if (vis) {
+        const int64_t row = int64_t(kv.block_table[t / kv.block_size]) * kv.block_size + t % kv.block_size;
+        const bf16* kr = kv.k + row * kv_width + kvh * hd + lane * VPL;
+        const bf16* vr = kv.v + row * kv_width + kvh * hd + lane * VPL;
+#pragma unroll
+        for (int v = 0; v < VPL; ++v) {
+          kf[u][v] = __bfloat162float(kr[v]);
+          vf[u][v] = __bfloat162float(vr[v]);
+        }
+      }
+    }
+    if (!any) continue;
+#pragma unroll
+    for (int g = 0; g < kMaxGroup; ++g) {
+      if (g >= gn) break;
+      float s[kGroup];
+#pragma unroll
+      for (int u = 0; u < kGroup; ++u) {
+        float d = 0.f;
+#pragma unroll
+        for (int v = 0; v < VPL; ++v) d = fmaf(q[g][v], kf[u][v], d);
+        s[u] = d;
+      }
+#pragma unroll
+      for (int u = 0; u < kGroup; ++u) s[u] = warp_sum(s[u]);
+      float nm = mx[g];
+#pragma unroll
+      for (int u = 0; u < kGroup; ++u)
+        if (ok[u]) nm = fmaxf(nm, s[u]);
+      const float corr = __expf(mx[g] - nm);
+      l[g] *= corr;
+#pragma unroll
+      for (int v = 0; v < VPL; ++v) acc[g][v] *= corr;
+#pragma unroll
+      for (int u = 0; u < kGroup; ++u) {
+        if (!ok[u]) continue;
+        const float p = __expf(s[u] - nm);
+        l[g] += p;
+#pragma unroll
+        for (int v = 0; v < VPL; ++v) acc[g][v] = fmaf(p, vf[u][v], acc[g][v]);
+      }
+      mx[g] = nm;
+    }
+  }
+  // Merge the block's warps in warp order into one partial state per head of this chunk.
+  __shared__ float s_m[kWarps][kMaxGroup], s_l[kWarps][kMaxGroup];
+  __shared__ float s_acc[kWarps][kMaxGroup][128];
+#pragma unroll
+  for (int g = 0; g < kMaxGroup; ++g) {
+    if (lane == 0) {
+      s_m[warp][g] = mx[g];
+      s_l[warp][g] = l[g];
+    }
+#pragma unroll
+    for (int v = 0; v < VPL; ++v) s_acc[warp][g][lane * VPL + v] = acc[g][v];
+  }
   __syncthreads();
-  if (warp == 0) {
+  // Warp w merges heads g = w, w + kWarps, ...
+  for (int g = warp; g < gn; g += kWarps) {
     float gm = -FLT_MAX;
-    for (int w = 0; w < kWarps; ++w) gm = fmaxf(gm, s_m[w]);
+    for (int w = 0; w < kWarps; ++w)
+      if (s_l[w][g] > 0.f) gm = fmaxf(gm, s_m[w][g]);
     float gl = 0.f, o[VPL];
 #pragma unroll
     for (int v = 0; v < VPL; ++v) o[v] = 0.f;
     for (int w = 0; w < kWarps; ++w) {
-      if (s_l[w] == 0.f) continue;
-      const float c = __expf(s_m[w] - gm);
-      gl += s_l[w] * c;
+      if (s_l[w][g] == 0.f) continue;
+      const float cw = __expf(s_m[w][g] - gm);
+      gl += s_l[w][g] * cw;
 #pragma unroll
-      for (int v = 0; v < VPL; ++v) o[v] += s_acc[w][lane * VPL + v] * c;
+      for (int v = 0; v < VPL; ++v) o[v] = fmaf(s_acc[w][g][lane * VPL + v], cw, o[v]);
     }
-    const float inv = gl > 0.f ? 1.f / gl : 0.f;  // a row that sees no key at all gets zeros
-    float* orow = a.out + (int64_t(r) * a.heads + h) * hd;
+    float* part = a.partials + ((int64_t(r) * a.heads + h0 + g) * a.splits + c) * (hd + 2);
 #pragma unroll
-    for (int v = 0; v < VPL; ++v) orow[lane * VPL + v] = o[v] * inv;
+    for (int v = 0; v < VPL; ++v) part[2 + lane * VPL + v] = o[v];
+    if (lane == 0) {
+      part[0] = gm;
+      part[1] = gl;
+    }
   }
+}
+
+// One warp per (row, head): merges the row's chunks 0..n-1 in increasing order.
+template <int VPL>
+__global__ void attention_merge_kernel(AttentionArgs a) {
+  const int r = blockIdx.x, h = blockIdx.y, lane = threadIdx.x;
+  const int i = a.first_row + r;
+  const int cache_len = a.cache_len_dev ? *a.cache_len_dev : a.cache_len;
+  const int n = (row_total(a, cache_len, i) + a.chunk - 1) / a.chunk;
+  const int hd = a.head_dim;
+  const float* base = a.partials + (int64_t(r) * a.heads + h) * a.splits * (hd + 2);
+  float gm = -FLT_MAX;
+  for (int c = 0; c < n; ++c)
+    if (base[c * (hd + 2) + 1] > 0.f) gm = fmaxf(gm, base[c * (hd + 2)]);
+  float gl = 0.f, o[VPL];
+#pragma unroll
+  for (int v = 0; v < VPL; ++v) o[v] = 0.f;
+  for (int c = 0; c < n; ++c) {
+    const float* p = base + c * (hd + 2);
+    const float lc = p[1];
+    if (!(lc > 0.f)) continue;
+    const float w = __expf(p[0] - gm);
+    gl += lc * w;
+#pragma unroll
+    for (int v = 0; v < VPL; ++v) o[v] = fmaf(p[2 + lane * VPL + v], w, o[v]);
+  }
+  const float inv = gl > 0.f ? 1.f / gl : 0.f;  // a row that sees no key at all gets zeros
+  float* orow = a.out + (int64_t(r) * a.heads + h) * hd;
+#pragma unroll
+  for (int v = 0; v < VPL; ++v) orow[lane * VPL + v] = o[v] * inv;
+}
+
+template <int VPL>
+void launch_vpl(const AttentionArgs& a, KvLayer kv, cudaStream_t s) {
+  const int group = a.heads / a.kv_heads;
+  const int z = a.kv_heads * ((group + kMaxGroup - 1) / kMaxGroup);
+  attention_chunk_kernel<VPL><<<dim3(a.splits, a.rows, z), kWarps * 32, 0, s>>>(a, kv);
+  check_launch("attention chunks");
+  attention_merge_kernel<VPL><<<dim3(a.rows, a.heads), 32, 0, s>>>(a);
+  check_launch("attention merge");
 }
 
 }  // namespace
@@ -82,14 +195,16 @@ void launch_attention(const AttentionArgs& a, KvLayer kv, cudaStream_t s) {
     throw Error("attention: head_dim " + std::to_string(a.head_dim) + " (must be 32, 64, 96 or 128) / heads " +
                 std::to_string(a.heads) + " over kv heads " + std::to_string(a.kv_heads) + " not supported");
   }
-  const dim3 grid(a.rows, a.heads);
+  if (a.chunk <= 0 || a.chunk % (kWarps * kGroup) != 0)
+    throw Error("attention: chunk " + std::to_string(a.chunk) + " must be a positive multiple of 16");
+  if (a.splits <= 0 || !a.partials) throw Error("attention: no chunks or no partials scratch given");
+  if (a.rows > 65535 || a.heads > 65535) throw Error("attention: too many rows or heads in one launch");
   switch (a.head_dim / 32) {
-    case 1: attention_kernel<1><<<grid, kWarps * 32, 0, s>>>(a, kv); break;
-    case 2: attention_kernel<2><<<grid, kWarps * 32, 0, s>>>(a, kv); break;
-    case 3: attention_kernel<3><<<grid, kWarps * 32, 0, s>>>(a, kv); break;
-    default: attention_kernel<4><<<grid, kWarps * 32, 0, s>>>(a, kv); break;
+    case 1: launch_vpl<1>(a, kv, s); break;
+    case 2: launch_vpl<2>(a, kv, s); break;
+    case 3: launch_vpl<3>(a, kv, s); break;
+    default: launch_vpl<4>(a, kv, s); break;
   }
-  check_launch("attention");
 }
 
 }  // namespace stride::cuda

@@ -2,9 +2,17 @@
 // (always visible) followed by the new tokens' slots cache_len + j, visible to new token i iff
 // mask[i * mask_stride + j] != 0. Serves decode, tree/window verification and (chunked) prefill.
 //
-// Batch invariant: one block per (query row, head); its warps walk the key slots in a fixed
-// interleave and merge in a fixed order, so a row's output depends only on which slots it sees,
-// not on how many other rows the step carries.
+// Split-K: the key slots are cut into fixed chunks of `chunk` slots (chunk c = slots
+// [c * chunk, (c + 1) * chunk)); one block of 4 warps per (chunk, query row, head) walks its chunk
+// in a fixed order (4 keys in flight per warp; the query heads of one kv head share each K/V load)
+// and writes a partial softmax state per head; a second
+// kernel merges the chunks of a row in increasing order. Batch invariant: a row's output depends
+// only on which slots it sees and on `chunk`, never on how many rows or chunks the launch has
+// (chunks a row cannot see are never read), so a token's result is bit-identical whether its step
+// carries 1 or 128 tokens as long as the chunk size is the same.
+//
+// The committed length may come from device memory (cache_len_dev), so that a captured CUDA graph
+// stays valid as the cache grows; `splits` must then cover the longest row (see attention_splits).
 #pragma once
 #include "kernels/qkv_rope.cuh"
 
@@ -16,12 +24,23 @@ struct AttentionArgs {
   int rows = 0;               // query rows in this launch
   int first_row = 0;          // index of the first query row among the step's new tokens
   int heads = 0, kv_heads = 0, head_dim = 0;
-  int cache_len = 0;          // committed slots
+  int cache_len = 0;          // committed slots (used when cache_len_dev is null)
+  const int32_t* cache_len_dev = nullptr;  // device copy of the committed length, read at run time
   int key_limit = 0;          // new tokens whose K/V are already in the cache (j < key_limit)
   const uint8_t* mask = nullptr;  // [*, mask_stride] over the step's new tokens; null = causal (j <= i)
   int mask_stride = 0;
   float scale = 1.f;
+  int chunk = 64;             // key slots per split (a multiple of 16)
+  int splits = 0;             // chunks launched per row; >= ceil((cache_len + key_limit) / chunk)
+  float* partials = nullptr;  // attention_partial_floats(...) floats of scratch
 };
+
+// Number of chunks that cover `cache_len + key_limit` slots.
+inline int attention_splits(int cache_len, int key_limit, int chunk) { return (cache_len + key_limit + chunk - 1) / chunk; }
+// Scratch floats the partial softmax states of one launch need.
+inline size_t attention_partial_floats(int rows, int heads, int head_dim, int splits) {
+  return size_t(rows) * heads * splits * (head_dim + 2);
+}
 
 void launch_attention(const AttentionArgs& a, KvLayer kv, cudaStream_t s);
 }

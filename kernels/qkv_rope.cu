@@ -4,13 +4,14 @@ namespace stride::cuda {
 
 // One block per token; thread pairs (i, i + half) of every head.
 __global__ void qkv_rope_kernel(const float* qkv, const float* bias, const int32_t* positions, const float* inv_freq,
-                                int heads, int kv_heads, int head_dim, float* q, KvLayer kv, int first_slot) {
+                                int heads, int kv_heads, int head_dim, float* q, KvLayer kv, const int32_t* base_slot,
+                                int first_slot) {
   const int token = blockIdx.x;
   const int half = head_dim / 2;
   const int width = (heads + 2 * kv_heads) * head_dim;
   const float* src = qkv + int64_t(token) * width;
   const float pos = static_cast<float>(positions[token]);
-  const int slot = first_slot + token;
+  const int slot = (base_slot ? *base_slot : 0) + first_slot + token;
   const int64_t row = int64_t(kv.block_table[slot / kv.block_size]) * kv.block_size + slot % kv.block_size;
   const int kv_width = kv_heads * head_dim;
   // q and k heads get the rotation; v is copied.
@@ -46,9 +47,10 @@ __global__ void qkv_rope_kernel(const float* qkv, const float* bias, const int32
 }
 
 void launch_qkv_rope(const float* qkv, const float* bias, const int32_t* positions, const float* inv_freq, int n,
-                     int heads, int kv_heads, int head_dim, float* q, KvLayer kv, int first_slot, cudaStream_t s) {
+                     int heads, int kv_heads, int head_dim, float* q, KvLayer kv, const int32_t* base_slot, int first_slot,
+                     cudaStream_t s) {
   if (n <= 0) return;
-  qkv_rope_kernel<<<n, 128, 0, s>>>(qkv, bias, positions, inv_freq, heads, kv_heads, head_dim, q, kv, first_slot);
+  qkv_rope_kernel<<<n, 128, 0, s>>>(qkv, bias, positions, inv_freq, heads, kv_heads, head_dim, q, kv, base_slot, first_slot);
   check_launch("qkv_rope");
 }
 

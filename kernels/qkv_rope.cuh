@@ -1,6 +1,7 @@
 // After the fused q/k/v projection: adds the biases, applies rotary embeddings (rotate-half
 // layout of Qwen2/Llama, angle = float(position) * inv_freq[i] as Hugging Face computes it),
-// writes q (float32) and stores k/v (bf16) into the paged KV cache at slots first_slot + i.
+// writes q (float32) and stores k/v (bf16) into the paged KV cache at slots *base_slot + first_slot + i
+// (base_slot: a device int, e.g. the committed length, so a captured graph stays valid; may be null).
 #pragma once
 #include "kernels/common.cuh"
 
@@ -17,5 +18,6 @@ struct KvLayer {
 
 // qkv: [n, (heads + 2 * kv_heads) * head_dim] float32; bias: same width, float32, may be null.
 void launch_qkv_rope(const float* qkv, const float* bias, const int32_t* positions, const float* inv_freq, int n,
-                     int heads, int kv_heads, int head_dim, float* q, KvLayer kv, int first_slot, cudaStream_t s);
+                     int heads, int kv_heads, int head_dim, float* q, KvLayer kv, const int32_t* base_slot, int first_slot,
+                     cudaStream_t s);
 }

@@ -114,7 +114,9 @@ TEST(CudaKernels, ArgmaxTakesLowestIdOnTies) {
 TEST(CudaKernels, PagedAttentionWithMaskMatchesReference) {
   STRIDE_REQUIRE_GPU();
   std::mt19937 rng(std::random_device{}());
-  const int H = 4, KV = 2, hd = 64, cache_len = 37, n = 9, B = 16;
+  // Group sizes 2 and 12 (more query heads per kv head than one block takes).
+  for (const auto& [H, KV] : std::vector<std::pair<int, int>>{{4, 2}, {12, 1}}) {
+  const int hd = 64, cache_len = 37, n = 9, B = 16;
   const int slots = cache_len + n, blocks = (slots + B - 1) / B;
   // Physical blocks in shuffled order: the table must be honoured.
   std::vector<int32_t> table(blocks);
@@ -129,7 +131,12 @@ TEST(CudaKernels, PagedAttentionWithMaskMatchesReference) {
   mask[3 * n + 3] = 1;
   DeviceBuffer dk = upload(kb), dv = upload(vb), dq = upload(q), dt = upload(table), dm = upload(mask),
                dout(size_t(n) * H * hd * 4);
-  for (bool causal : {false, true}) {
+  const std::vector<int32_t> len_host{cache_len};
+  DeviceBuffer dlen = upload(len_host);
+  // Both mask kinds, chunk sizes that split the keys differently, length from the host or the device.
+  for (int variant = 0; variant < 6; ++variant) {
+    const bool causal = variant % 2;
+    const int chunk = variant < 2 ? 16 : variant < 4 ? 32 : 64;
     poison(dout);
     KvLayer kv{dk.as<bf16>(), dv.as<bf16>(), dt.as<int32_t>(), B};
     AttentionArgs a;
@@ -144,6 +151,13 @@ TEST(CudaKernels, PagedAttentionWithMaskMatchesReference) {
     a.mask = causal ? nullptr : dm.as<uint8_t>();
     a.mask_stride = n;
     a.scale = 0.125f;
+    a.chunk = chunk;
+    a.splits = attention_splits(cache_len, n, chunk);
+    a.cache_len_dev = variant >= 4 ? dlen.as<int32_t>() : nullptr;
+    if (a.cache_len_dev) a.cache_len = -1000;  // must not be used
+    DeviceBuffer parts(attention_partial_floats(n, H, hd, a.splits) * 4);
+    poison(parts);
+    a.partials = parts.as<float>();
     launch_attention(a, kv, nullptr);
     const auto out = download<float>(dout, size_t(n) * H * hd);
     std::vector<double> ref(size_t(n) * H * hd, 0.0);
@@ -166,7 +180,8 @@ TEST(CudaKernels, PagedAttentionWithMaskMatchesReference) {
         for (size_t t = 0; t < sc.size(); ++t)
           for (int d = 0; d < hd; ++d) ref[(size_t(i) * H + h) * hd + d] += sc[t] / l * vf[(rows[t] * KV + g) * hd + d];
       }
-    EXPECT_LT(rel_error(out, ref), 1e-4) << (causal ? "causal" : "mask");
+    EXPECT_LT(rel_error(out, ref), 1e-4) << (causal ? "causal" : "mask") << " chunk " << chunk << " heads " << H;
+  }
   }
 }
 

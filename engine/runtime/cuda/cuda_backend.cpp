@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <map>
+#include <tuple>
 
 #include "kernels/argmax.cuh"
 #include "kernels/attention.cuh"
@@ -21,6 +24,14 @@ namespace {
 
 // Steps longer than this run in chunks (bounded scratch memory during long prefills).
 constexpr int kChunk = 1024;
+// Steps of at most this many tokens (decode, verification) replay a captured CUDA graph, one per
+// (tokens, logits_from, mask or causal, attention chunks); they use the batch-invariant kernels.
+constexpr int kGraphMaxTokens = kGemvMaxTokens;
+constexpr int kMaxGraphs = 96;  // captured graphs kept before the cache is cleared
+// Key slots per attention split: fixed for every step of at most kGraphMaxTokens tokens (batch
+// invariance); prefill steps use longer chunks (less scratch, fewer partial states).
+constexpr int kDecodeKeyChunk = 64;
+constexpr int kPrefillKeyChunk = 256;
 
 struct Stream {
   cudaStream_t s = nullptr;
@@ -57,8 +68,19 @@ class CudaBackend final : public Backend {
       f[i] = static_cast<float>(1.0 / std::pow(cfg_.rope_theta, 2.0 * i / cfg_.head_dim));
     inv_freq_.allocate(f.size() * 4, "allocation of RoPE frequencies");
     cuda_check(cudaMemcpy(inv_freq_.as(), f.data(), f.size() * 4, cudaMemcpyHostToDevice), "upload of RoPE frequencies");
-    reserve_scratch(1);
+    // Everything a small step touches is allocated now, so its captured graphs stay valid.
+    reserve_scratch(kGraphMaxTokens);
+    logits_.reserve(size_t(kGraphMaxTokens) * cfg_.vocab_size * 4, "allocation of the logits");
+    step_ints_.reserve(size_t(1 + 3 * kGraphMaxTokens) * 4, "allocation of step inputs");
+    mask_.reserve(size_t(kGraphMaxTokens) * kGraphMaxTokens, "allocation of the step mask");
+    const size_t small = attention_partial_floats(kGraphMaxTokens, cfg_.num_heads, cfg_.head_dim,
+                                                  (capacity_ + kDecodeKeyChunk - 1) / kDecodeKeyChunk);
+    const size_t large = attention_partial_floats(std::min(capacity_, kChunk), cfg_.num_heads, cfg_.head_dim,
+                                                  (capacity_ + kPrefillKeyChunk - 1) / kPrefillKeyChunk);
+    partials_.reserve(std::max(small, large) * 4, "allocation of attention partials");
   }
+
+  ~CudaBackend() override { drop_graphs(); }
 
   std::string name() const override { return name_; }
   const ModelConfig& config() const override { return cfg_; }
@@ -71,7 +93,8 @@ class CudaBackend final : public Backend {
     if (n == 0) throw Error("CUDA backend: forward with no tokens");
     if (in.positions.size() != size_t(n)) throw Error("CUDA backend: positions and tokens differ in length");
     if (!in.mask.empty() && in.mask.size() != size_t(n) * n) throw Error("CUDA backend: mask is not n×n");
-    if (in.logits_from < 0 || in.logits_from >= n) throw Error("CUDA backend: logits_from out of range");
+    // logits_from == n: no row gets logits (a prompt chunk that is not the last one).
+    if (in.logits_from < 0 || in.logits_from > n) throw Error("CUDA backend: logits_from out of range");
     if (cache_len_ + n > capacity_)
       throw Error("CUDA backend: KV cache capacity of " + std::to_string(capacity_) + " tokens exceeded");
     for (int i = 0; i < n; ++i) {
@@ -89,27 +112,46 @@ class CudaBackend final : public Backend {
     }
     last_n_ = 0;
     accepted_ = false;
-    reserve_scratch(std::min(n, kChunk));
-    logits_.reserve(size_t(n - in.logits_from) * cfg_.vocab_size * 4, "allocation of the logits");
-    step_ints_.reserve(size_t(n) * 3 * 4, "allocation of step inputs");
-    if (!in.mask.empty()) mask_.reserve(in.mask.size(), "allocation of the step mask");
+    // A buffer that moves invalidates every captured graph (they hold its old address).
+    const int cap = std::max(n, kGraphMaxTokens);
+    bool moved = reserve_scratch(std::min(n, kChunk));
+    moved |= logits_.reserve(size_t(n - in.logits_from) * cfg_.vocab_size * 4, "allocation of the logits");
+    moved |= step_ints_.reserve(size_t(1 + 3 * cap) * 4, "allocation of step inputs");
+    if (!in.mask.empty()) moved |= mask_.reserve(in.mask.size(), "allocation of the step mask");
+    if (moved) drop_graphs();
     kv_.ensure(cache_len_ + n);
     kv_.sync(stream_.s);
 
-    int32_t* tokens = step_ints_.as<int32_t>();
-    int32_t* positions = tokens + n;
-    int32_t* argmax = positions + n;
+    // Device step inputs: [committed length, tokens (cap), positions (cap), argmax (cap)].
+    int32_t* len_dev = step_ints_.as<int32_t>();
+    int32_t* tokens = len_dev + 1;
+    int32_t* positions = tokens + cap;
+    int32_t* argmax = positions + cap;
+    host_ints_.assign(size_t(1 + 2 * cap), 0);
+    host_ints_[0] = cache_len_;
+    std::copy(in.tokens.begin(), in.tokens.end(), host_ints_.begin() + 1);
+    std::copy(in.positions.begin(), in.positions.end(), host_ints_.begin() + 1 + cap);
     cudaStream_t s = stream_.s;
-    cuda_check(cudaMemcpyAsync(tokens, in.tokens.data(), n * 4, cudaMemcpyHostToDevice, s), "upload of tokens");
-    cuda_check(cudaMemcpyAsync(positions, in.positions.data(), n * 4, cudaMemcpyHostToDevice, s), "upload of positions");
+    cuda_check(cudaMemcpyAsync(len_dev, host_ints_.data(), host_ints_.size() * 4, cudaMemcpyHostToDevice, s),
+               "upload of tokens and positions");
     if (!in.mask.empty())
       cuda_check(cudaMemcpyAsync(mask_.as(), in.mask.data(), in.mask.size(), cudaMemcpyHostToDevice, s), "upload of the mask");
 
-    for (int i0 = 0; i0 < n; i0 += kChunk) {
-      const int i1 = std::min(n, i0 + kChunk);
-      run_chunk(in, n, i0, i1, tokens, positions, argmax);
+    // Decode and verification steps (logits for every row, at most kGraphMaxTokens tokens) take
+    // the batch-invariant kernels; prompt steps (logits of the last rows only: prefill, prefix
+    // reuse, a draft model's catch-up) take the prefill path (cuBLAS, longer attention chunks),
+    // which need not match the decode path bit for bit.
+    const bool invariant = n <= kGraphMaxTokens && in.logits_from == 0;
+    if (invariant && graphs_enabled_) {
+      replay_or_capture(in, n, len_dev, tokens, positions, argmax);
+    } else {
+      for (int i0 = 0; i0 < n; i0 += kChunk) {
+        const int i1 = std::min(n, i0 + kChunk);
+        run_chunk(in, n, i0, i1, invariant, len_dev, tokens, positions, argmax);
+      }
     }
     cuda_check(cudaGetLastError(), "forward");
+    argmax_dev_ = argmax;
     last_n_ = n;
     logits_from_ = in.logits_from;
   }
@@ -117,7 +159,7 @@ class CudaBackend final : public Backend {
   std::vector<int32_t> argmax() override {
     std::vector<int32_t> out(last_n_, -1);
     if (last_n_ == 0) return out;
-    const int32_t* dev = step_ints_.as<int32_t>() + 2 * last_n_;
+    const int32_t* dev = argmax_dev_;
     cuda_check(cudaMemcpyAsync(out.data() + logits_from_, dev + logits_from_, (last_n_ - logits_from_) * 4,
                                cudaMemcpyDeviceToHost, stream_.s), "download of argmax");
     cuda_check(cudaStreamSynchronize(stream_.s), "forward (argmax)");
@@ -172,8 +214,51 @@ class CudaBackend final : public Backend {
   }
 
  private:
-  void reserve_scratch(int rows) {
-    if (rows <= scratch_rows_) return;
+  // Graphs are disabled with STRIDE_CUDA_GRAPHS=0 (eager launches, e.g. to compare timings).
+  static bool graphs_from_env() {
+    const char* v = std::getenv("STRIDE_CUDA_GRAPHS");
+    return !(v && std::string(v) == "0");
+  }
+
+  void drop_graphs() {
+    for (auto& [key, exec] : graphs_) cudaGraphExecDestroy(exec);
+    graphs_.clear();
+  }
+
+  // A small step: replays the graph captured for its shape, capturing it the first time. The graph
+  // reads the committed length, tokens, positions, mask and block table from fixed device buffers
+  // that forward() has just filled, so it is valid for any cache length within its split count.
+  void replay_or_capture(const StepInput& in, int n, const int32_t* len_dev, const int32_t* tokens,
+                         const int32_t* positions, int32_t* argmax) {
+    const int splits = attention_splits(cache_len_, n, kDecodeKeyChunk);
+    const auto key = std::make_tuple(n, in.logits_from, !in.mask.empty(), splits);
+    auto it = graphs_.find(key);
+    if (it == graphs_.end()) {
+      if (graphs_.size() >= size_t(kMaxGraphs)) drop_graphs();
+      cudaStream_t s = stream_.s;
+      cuda_check(cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal), "CUDA graph capture");
+      try {
+        run_chunk(in, n, 0, n, true, len_dev, tokens, positions, argmax);
+      } catch (...) {
+        cudaGraph_t broken = nullptr;
+        cudaStreamEndCapture(s, &broken);
+        if (broken) cudaGraphDestroy(broken);
+        cudaGetLastError();
+        throw;
+      }
+      cudaGraph_t graph = nullptr;
+      cuda_check(cudaStreamEndCapture(s, &graph), "CUDA graph capture");
+      cudaGraphExec_t exec = nullptr;
+      const cudaError_t e = cudaGraphInstantiate(&exec, graph, 0);
+      cudaGraphDestroy(graph);
+      cuda_check(e, "CUDA graph instantiation");
+      it = graphs_.emplace(key, exec).first;
+    }
+    cuda_check(cudaGraphLaunch(it->second, stream_.s), "CUDA graph launch");
+  }
+
+  bool reserve_scratch(int rows) {
+    if (rows <= scratch_rows_) return false;
     const size_t h = cfg_.hidden_size, qd = size_t(cfg_.num_heads) * cfg_.head_dim;
     const size_t qkv = qd + 2 * size_t(cfg_.num_kv_heads) * cfg_.head_dim, inter = cfg_.intermediate_size;
     const size_t wide = std::max({h, inter, qd});
@@ -186,12 +271,13 @@ class CudaBackend final : public Backend {
     delta_.reserve(rows * h * 4, "allocation of activations");
     gu_.reserve(rows * 2 * inter * 4, "allocation of activations");
     scratch_rows_ = rows;
+    return true;
   }
 
-  // y[m, n] = x[m, k] · w[n, k]ᵀ. Up to kGemvMaxTokens rows: the batch-invariant GEMV that
-  // streams the weights; beyond: cuBLAS on bf16 operands with float32 accumulation.
-  void matmul(const float* x, int m, int k, const bf16* w, int n, float* y) {
-    if (m <= kGemvMaxTokens) {
+  // y[m, n] = x[m, k] · w[n, k]ᵀ. Invariant steps: the batch-invariant GEMV that streams the
+  // weights; prompt steps: cuBLAS on bf16 operands with float32 accumulation.
+  void matmul(bool invariant, const float* x, int m, int k, const bf16* w, int n, float* y) {
+    if (invariant) {
       launch_gemv(x, m, k, w, n, y, stream_.s);
       return;
     }
@@ -203,8 +289,8 @@ class CudaBackend final : public Backend {
                  "cublasGemmEx");
   }
 
-  void run_chunk(const StepInput& in, int n, int i0, int i1, const int32_t* tokens, const int32_t* positions,
-                 int32_t* argmax) {
+  void run_chunk(const StepInput& in, int n, int i0, int i1, bool invariant, const int32_t* len_dev, const int32_t* tokens,
+                 const int32_t* positions, int32_t* argmax) {
     const int m = i1 - i0;
     const int h = cfg_.hidden_size, hd = cfg_.head_dim, H = cfg_.num_heads, KV = cfg_.num_kv_heads;
     const int qd = H * hd, qkv_w = (H + 2 * KV) * hd, inter = cfg_.intermediate_size;
@@ -218,9 +304,9 @@ class CudaBackend final : public Backend {
       const DeviceLayer& L = model_->layers[l];
       const KvLayer kv = kv_.layer(l);
       launch_add_rmsnorm(residual, l == 0 ? nullptr : delta, L.input_norm, m, h, eps, x, s);
-      matmul(x, m, h, L.qkv, qkv_w, qkv_.as<float>());
+      matmul(invariant, x, m, h, L.qkv, qkv_w, qkv_.as<float>());
       launch_qkv_rope(qkv_.as<float>(), L.qkv_bias, positions + i0, inv_freq_.as<float>(), m, H, KV, hd, q_.as<float>(), kv,
-                      cache_len_ + i0, s);
+                      len_dev, i0, s);
       AttentionArgs a;
       a.q = q_.as<float>();
       a.out = attn_.as<float>();
@@ -230,22 +316,26 @@ class CudaBackend final : public Backend {
       a.kv_heads = KV;
       a.head_dim = hd;
       a.cache_len = cache_len_;
+      a.cache_len_dev = len_dev;
       a.key_limit = i1;
       a.mask = in.mask.empty() ? nullptr : mask_.as<uint8_t>();
       a.mask_stride = n;
       a.scale = 1.f / std::sqrt(static_cast<float>(hd));
+      a.chunk = invariant ? kDecodeKeyChunk : kPrefillKeyChunk;
+      a.splits = attention_splits(cache_len_, i1, a.chunk);
+      a.partials = partials_.as<float>();
       launch_attention(a, kv, s);
-      matmul(attn_.as<float>(), m, qd, L.o, h, delta);
+      matmul(invariant, attn_.as<float>(), m, qd, L.o, h, delta);
       launch_add_rmsnorm(residual, delta, L.post_attn_norm, m, h, eps, x, s);
-      matmul(x, m, h, L.gate_up, 2 * inter, gu_.as<float>());
+      matmul(invariant, x, m, h, L.gate_up, 2 * inter, gu_.as<float>());
       launch_swiglu(gu_.as<float>(), m, inter, x, s);
-      matmul(x, m, inter, L.down, h, delta);
+      matmul(invariant, x, m, inter, L.down, h, delta);
     }
     launch_add_rmsnorm(residual, delta, model_->final_norm, m, h, eps, x, s);
     const int lo = std::max(i0, in.logits_from);
     if (lo < i1) {
       float* out = logits_.as<float>() + size_t(lo - in.logits_from) * cfg_.vocab_size;
-      matmul(x + size_t(lo - i0) * h, i1 - lo, h, model_->lm_head, cfg_.vocab_size, out);
+      matmul(invariant, x + size_t(lo - i0) * h, i1 - lo, h, model_->lm_head, cfg_.vocab_size, out);
       launch_argmax(out, i1 - lo, cfg_.vocab_size, argmax + lo, s);
     }
   }
@@ -259,7 +349,11 @@ class CudaBackend final : public Backend {
   PagedKvCache kv_;
   std::string name_;
   DeviceBuffer inv_freq_, residual_, x_, xb_, qkv_, q_, attn_, delta_, gu_, logits_, step_ints_, mask_;
-  DeviceBuffer move_ints_, move_scratch_;
+  DeviceBuffer move_ints_, move_scratch_, partials_;
+  std::vector<int32_t> host_ints_;
+  const int32_t* argmax_dev_ = nullptr;
+  std::map<std::tuple<int, int, bool, int>, cudaGraphExec_t> graphs_;
+  bool graphs_enabled_ = graphs_from_env();
   int scratch_rows_ = 0;
   int cache_len_ = 0, last_n_ = 0, logits_from_ = 0;
   bool accepted_ = false;

@@ -31,9 +31,12 @@ class DeviceBuffer {
     cuda_check(cudaMalloc(&ptr_, bytes), what);
     bytes_ = bytes;
   }
-  // Grows (never shrinks) to at least `bytes`; contents are not kept.
-  void reserve(size_t bytes, const char* what = "cudaMalloc") {
-    if (bytes > bytes_) allocate(bytes, what);
+  // Grows (never shrinks) to at least `bytes`; contents are not kept. True when it moved (so
+  // whatever captured the old address, a CUDA graph say, must be rebuilt).
+  bool reserve(size_t bytes, const char* what = "cudaMalloc") {
+    if (bytes <= bytes_) return false;
+    allocate(bytes, what);
+    return true;
   }
   void release() {
     if (ptr_) cudaFree(ptr_);
