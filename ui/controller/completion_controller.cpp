@@ -34,6 +34,7 @@ struct CompletionController::Pending {
 
 CompletionController::CompletionController(QTextDocument* document, QObject* parent)
     : QObject(parent), document_(document), mailbox_(std::make_shared<UiThreadMailbox>(this)) {
+  qRegisterMetaType<stride::Result>("stride::Result");
   debounce_.setSingleShot(true);
   debounce_.setInterval(40);
   connect(&debounce_, &QTimer::timeout, this, &CompletionController::submitRequest);
@@ -48,9 +49,18 @@ CompletionController::CompletionController(QTextDocument* document, QObject* par
 CompletionController::~CompletionController() {
   mailbox_->close();  // worker callbacks after this point are dropped
   cancelInFlight();
+  // A suggestion still on screen when its document goes away was shown and not taken.
+  if (pending_ && pending_->shown) {
+    writeHistory(*pending_, pending_->consumed.isEmpty() ? to_string(SuggestionOutcome::Dismissed)
+                                                         : to_string(SuggestionOutcome::AcceptedPart));
+  }
 }
 
 void CompletionController::setService(stride::CompletionService* service) {
+  // A suggestion on screen goes away with its service: shown and not (fully) taken.
+  if (pending_) {
+    resolve(pending_->consumed.isEmpty() ? SuggestionOutcome::Dismissed : SuggestionOutcome::AcceptedPart);
+  }
   cancelInFlight();
   clearSuggestion();
   service_ = service;

@@ -98,3 +98,6 @@ class CompletionController : public QObject {
 };
 
 }  // namespace stride::ui
+
+// completionFinished carries a stride::Result (queued connections, QSignalSpy).
+Q_DECLARE_METATYPE(stride::Result)

@@ -17,6 +17,7 @@
 #include <QTabWidget>
 #include <QTreeView>
 
+#include "controller/background_threads.h"
 #include "controller/ui_thread_mailbox.h"
 #include "editor/code_editor.h"
 #include "settings/settings_dialog.h"
@@ -73,7 +74,13 @@ MainWindow::MainWindow(AppSettings settings, QWidget* parent)
 
 MainWindow::~MainWindow() {
   mailbox_->close();
-  for (int i = 0; i < tabs_->count(); ++i) static_cast<CodeEditor*>(tabs_->widget(i))->completion().setService(nullptr);
+  // Editors outlive this body (they are child widgets): detach them from the service and the
+  // history first; a suggestion still on screen is recorded as dismissed.
+  for (int i = 0; i < tabs_->count(); ++i) {
+    CompletionController& c = static_cast<CodeEditor*>(tabs_->widget(i))->completion();
+    c.setService(nullptr);
+    c.setHistory(nullptr);
+  }
   if (service_) service_->shutdown();
   if (loader_.joinable()) loader_.join();
 }
@@ -228,36 +235,43 @@ void MainWindow::loadEngine(const QString& model_dir) {
   stride::EngineOptions options;
   options.model_dir = model_dir.toStdString();
   options.backend = settings_.backend;
+  options.threads = cpuThreadsLeavingOneForUi();  // only the CPU backend uses it
   std::weak_ptr<UiThreadMailbox> mailbox = mailbox_;
   options.on_load_progress = [mailbox, this](float p) {
     if (auto m = mailbox.lock()) m->post([this, p] { load_progress_->setValue(int(p * 100)); });
   };
   // Loading maps and converts weights: seconds of work that must never block the UI thread.
   loader_ = std::thread([options, mailbox, this] {
-    std::shared_ptr<stride::Engine> engine;
+    // The engine's threads (its CPU pool, the service's worker) are started from this thread
+    // and inherit its lower priority, so typing always wins over inference.
+    lowerCurrentThreadPriority();
+    std::shared_ptr<stride::CompletionService> service;
     QString error;
     try {
-      engine = stride::Engine::load(options);
+      service = stride::CompletionService::create(stride::Engine::load(options));
     } catch (const std::exception& e) {
       error = QString::fromUtf8(e.what());
     }
     if (auto m = mailbox.lock()) {
-      m->post([this, engine, error] {
+      m->post([this, service, error] {
         if (loader_.joinable()) loader_.join();
-        if (engine) onEngineLoaded(engine);
+        if (service) onEngineLoaded(service);
         else onEngineFailed(error);
       });
+    } else if (service) {
+      service->shutdown();
     }
   });
 }
 
-void MainWindow::onEngineLoaded(std::shared_ptr<stride::Engine> engine) {
+void MainWindow::onEngineLoaded(std::shared_ptr<stride::CompletionService> service) {
   load_progress_->hide();
+  service_ = std::move(service);
+  const stride::Engine* engine = &service_->engine();
   const stride::DeviceInfo device = engine->device_info();
   device_label_->setText(QStringLiteral("%1: %2").arg(QString::fromLatin1(stride::to_string(device.backend)),
                                                       QString::fromStdString(device.name)));
   model_label_->setText(QString::fromStdString(engine->model_info().name));
-  service_ = stride::CompletionService::create(std::move(engine));
   for (int i = 0; i < tabs_->count(); ++i)
     static_cast<CodeEditor*>(tabs_->widget(i))->completion().setService(service_.get());
   // Integration point for the LSP bridge (lsp/bridge, stride::BridgeServer): not available in

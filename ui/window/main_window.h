@@ -52,7 +52,7 @@ class MainWindow : public QMainWindow {
   void openSettings();
   void openStats();
   void applySettings();
-  void onEngineLoaded(std::shared_ptr<stride::Engine> engine);
+  void onEngineLoaded(std::shared_ptr<stride::CompletionService> service);
   void onEngineFailed(const QString& error);
   void showCompletion(const stride::Result& result, bool from_cache);
   void buildMenus();
@@ -64,7 +64,7 @@ class MainWindow : public QMainWindow {
   QLabel *device_label_, *model_label_, *completion_label_;
   QProgressBar* load_progress_;
   std::unique_ptr<stride::HistoryStore> history_;
-  std::unique_ptr<stride::CompletionService> service_;
+  std::shared_ptr<stride::CompletionService> service_;
   std::shared_ptr<UiThreadMailbox> mailbox_;
   std::thread loader_;
 
