@@ -11,10 +11,7 @@ namespace stride {
 namespace {
 
 // Length of the context-matched candidate: longer than a pool n-gram, as code repeats whole lines.
-#ifndef STRIDE_CTX_GUESS
-#define STRIDE_CTX_GUESS 8
-#endif
-constexpr int kContextGuessTokens = STRIDE_CTX_GUESS;
+constexpr int kContextGuessTokens = 8;
 
 }  // namespace
 
