@@ -19,13 +19,13 @@ constexpr int kMaxGroup = 8;  // query heads of one kv head handled by one block
 // kvh, so each K/V row is loaded once for up to kMaxGroup heads. Every head's arithmetic is the
 // same sequence as if it ran alone.
 template <int VPL>  // values per lane: head_dim / 32
-__global__ void __launch_bounds__(kWarps * 32) attention_chunk_kernel(AttentionArgs a, KvLayer kv) {
+__global__ void __launch_bounds__(kWarps * 32) attention_chunk_kernel(AttentionArgs a, KvLayer kv, int hpb) {
   const int c = blockIdx.x, r = blockIdx.y;
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-  const int group = a.heads / a.kv_heads, subgroups = (group + kMaxGroup - 1) / kMaxGroup;
+  const int group = a.heads / a.kv_heads, subgroups = (group + hpb - 1) / hpb;
   const int kvh = blockIdx.z / subgroups;
-  const int h0 = kvh * group + (blockIdx.z % subgroups) * kMaxGroup;
-  const int gn = min(kMaxGroup, kvh * group + group - h0);
+  const int h0 = kvh * group + (blockIdx.z % subgroups) * hpb;
+  const int gn = min(hpb, kvh * group + group - h0);
   const int i = a.first_row + r;
   const int cache_len = a.cache_len_dev ? *a.cache_len_dev : a.cache_len;
   const int total = row_total(a, cache_len, i);
@@ -179,9 +179,13 @@ __global__ void attention_merge_kernel(AttentionArgs a) {
 
 template <int VPL>
 void launch_vpl(const AttentionArgs& a, KvLayer kv, cudaStream_t s) {
+  // Heads per block: one when few rows (latency bound: more blocks in flight), the whole group when
+  // many (bound by K/V traffic: one load serves them all). Each head's arithmetic is the same either
+  // way, so the choice never changes a result.
+  const int hpb = a.rows >= 16 ? kMaxGroup : 1;
   const int group = a.heads / a.kv_heads;
-  const int z = a.kv_heads * ((group + kMaxGroup - 1) / kMaxGroup);
-  attention_chunk_kernel<VPL><<<dim3(a.splits, a.rows, z), kWarps * 32, 0, s>>>(a, kv);
+  const int z = a.kv_heads * ((group + hpb - 1) / hpb);
+  attention_chunk_kernel<VPL><<<dim3(a.splits, a.rows, z), kWarps * 32, 0, s>>>(a, kv, hpb);
   check_launch("attention chunks");
   attention_merge_kernel<VPL><<<dim3(a.rows, a.heads), 32, 0, s>>>(a);
   check_launch("attention merge");
