@@ -31,9 +31,13 @@ HistorySummary summarize(const std::vector<stride::HistoryRow>& rows) {
   std::map<QString, std::pair<double, int>> tps;
   for (const auto& r : rows) {
     ++s.shown;
-    const int bucket = std::min(39, int(r.ttft_ms / s.bucket_ms));
-    if (int(s.latency_buckets.size()) <= bucket) s.latency_buckets.resize(size_t(bucket) + 1, 0);
-    ++s.latency_buckets[size_t(bucket)];
+    ++s.shown_by_source[r.source.empty() ? std::string("app") : r.source];
+    // A suggestion taken or dismissed while still streaming has no engine timings yet.
+    if (r.total_ms > 0) {
+      const int bucket = std::min(39, int(r.ttft_ms / s.bucket_ms));
+      if (int(s.latency_buckets.size()) <= bucket) s.latency_buckets.resize(size_t(bucket) + 1, 0);
+      ++s.latency_buckets[size_t(bucket)];
+    }
     const bool accepted = r.outcome == "accepted_all" || r.outcome == "accepted_part";
     if (accepted) ++s.accepted;
     if (r.outcome != "pending") {
@@ -82,8 +86,11 @@ void StatsDialog::refresh() {
   }
   const auto rows = history_ ? history_->rows(0) : std::vector<stride::HistoryRow>{};
   const HistorySummary s = summarize(rows);
-  summary_->setText(tr("%1 completions shown, %2 accepted (%3%)")
+  QStringList sources;
+  for (const auto& [source, n] : s.shown_by_source) sources << QStringLiteral("%1 %2").arg(QString::fromStdString(source)).arg(n);
+  summary_->setText(tr("%1 completions shown%2, %3 accepted (%4%)")
                         .arg(s.shown)
+                        .arg(sources.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(sources.join(QStringLiteral(", "))))
                         .arg(s.accepted)
                         .arg(s.shown ? 100.0 * s.accepted / s.shown : 0.0, 0, 'f', 1));
 
@@ -165,5 +172,7 @@ void StatsDialog::refresh() {
   tabs_->addTab(view, tr("Summary"));
 #endif
 }
+
+QString StatsDialog::summaryText() const { return summary_->text(); }
 
 }  // namespace stride::ui
