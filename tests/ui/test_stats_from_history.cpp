@@ -7,6 +7,7 @@
 #include <QtTest>
 
 #include "controller/completion_controller.h"
+#include "controller/queued_history_store.h"
 #include "fake_completion_service.h"
 #include "stats/stats_dialog.h"
 
@@ -85,6 +86,36 @@ class StatsFromHistoryTest : public QObject {
 
     stride::ui::StatsDialog dialog(history.get());
     QCOMPARE(dialog.summaryText(), QStringLiteral("4 completions shown (app 3, lsp 1), 2 accepted (50.0%)"));
+  }
+
+  // The app's store writes on its own thread; ids it hands out stay valid for set_outcome, and
+  // reads see every write queued before them.
+  void queuedStoreKeepsOrderAndIds() {
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const std::string path = dir.filePath(QStringLiteral("history.sqlite")).toStdString();
+    {
+      stride::ui::QueuedHistoryStore store(stride::HistoryStore::open(path));
+      std::vector<int64_t> ids;
+      for (int i = 0; i < 20; ++i) {
+        stride::HistoryRow row;
+        row.time_ms = 1000 + i;
+        row.source = "app";
+        row.outcome = "pending";
+        row.tokens = i;
+        ids.push_back(store.add(row));
+      }
+      for (int i = 0; i < 20; i += 2) store.set_outcome(ids[size_t(i)], "accepted_all");
+      const auto rows = store.rows();
+      QCOMPARE(rows.size(), size_t(20));
+      for (int i = 0; i < 20; ++i) {
+        QCOMPARE(rows[size_t(i)].tokens, i);
+        QCOMPARE(rows[size_t(i)].outcome, std::string(i % 2 ? "pending" : "accepted_all"));
+      }
+      store.set_outcome(ids[1], "dismissed");  // written by the destructor at the latest
+    }
+    const auto rows = stride::HistoryStore::open(path)->rows();
+    QCOMPARE(rows.at(1).outcome, std::string("dismissed"));
   }
 };
 

@@ -18,6 +18,7 @@
 #include <QTreeView>
 
 #include "controller/background_threads.h"
+#include "controller/queued_history_store.h"
 #include "controller/ui_thread_mailbox.h"
 #include "editor/code_editor.h"
 #include "settings/settings_dialog.h"
@@ -65,7 +66,13 @@ MainWindow::MainWindow(AppSettings settings, QWidget* parent)
   statusBar()->addPermanentWidget(load_progress_);
 
   try {
-    history_ = stride::HistoryStore::open(stride::HistoryStore::default_path());
+    std::weak_ptr<UiThreadMailbox> mailbox = mailbox_;
+    history_ = std::make_unique<QueuedHistoryStore>(
+        stride::HistoryStore::open(stride::HistoryStore::default_path()), [mailbox, this](const std::string& e) {
+          if (auto m = mailbox.lock()) {
+            m->post([this, e] { statusBar()->showMessage(tr("History: %1").arg(QString::fromStdString(e)), 10000); });
+          }
+        });
   } catch (const std::exception& e) {
     statusBar()->showMessage(tr("History disabled: %1").arg(QString::fromUtf8(e.what())), 10000);
   }
@@ -228,7 +235,11 @@ void MainWindow::closeEvent(QCloseEvent* event) {
 }
 
 void MainWindow::loadEngine(const QString& model_dir) {
-  if (loader_.joinable()) return;  // one load at a time
+  if (loading_) return;  // one load at a time
+  loading_ = true;
+  // The previous loader has posted its result and is finishing (or finished): joining it here is
+  // at most a short wait, and only when a model is loaded again.
+  if (loader_.joinable()) loader_.join();
   load_progress_->setValue(0);
   load_progress_->show();
   device_label_->setText(tr("loading %1…").arg(QFileInfo(model_dir).fileName()));
@@ -253,8 +264,10 @@ void MainWindow::loadEngine(const QString& model_dir) {
       error = QString::fromUtf8(e.what());
     }
     if (auto m = mailbox.lock()) {
+      // Not joined here: the loader runs at a lower priority and may not get the CPU for a while
+      // after posting, which would stall the UI thread.
       m->post([this, service, error] {
-        if (loader_.joinable()) loader_.join();
+        loading_ = false;
         if (service) onEngineLoaded(service);
         else onEngineFailed(error);
       });

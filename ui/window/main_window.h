@@ -67,6 +67,7 @@ class MainWindow : public QMainWindow {
   std::shared_ptr<stride::CompletionService> service_;
   std::shared_ptr<UiThreadMailbox> mailbox_;
   std::thread loader_;
+  bool loading_ = false;
 
 };
 
