@@ -18,7 +18,9 @@
 #include <QDateTimeAxis>
 #include <QLineSeries>
 #include <QValueAxis>
-QT_CHARTS_USE_NAMESPACE
+#if QT_VERSION < QT_VERSION_CHECK(6, 0, 0)
+QT_CHARTS_USE_NAMESPACE  // Qt 6 Charts lives in the plain Qt namespace
+#endif
 #else
 #include <QPlainTextEdit>
 #endif
