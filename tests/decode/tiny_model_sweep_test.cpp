@@ -79,6 +79,7 @@ TEST(TinyModelSweep, DISABLED_PrintTokensPerStep) {
     std::printf("%-30s %10.2f %10.1f %12lld %10.1f %5d/%zu\n", s.label.c_str(), double(generated) / steps,
                 double(target.rows - prefill_rows) / steps, static_cast<long long>(draft ? draft->rows : 0),
                 ms / (generated + static_cast<int>(m.prompts.size())), exact, m.prompts.size());
+    std::fflush(stdout);
   }
 }
 
