@@ -89,6 +89,27 @@ TEST(EngineGenerate, PrefixReuseGivesTheSameTokensAsAFreshRun) {
   EXPECT_GT(tiny_engine().prefix_cache_lookup_tokens(), tiny_engine().prefix_cache_hit_tokens());
 }
 
+TEST(EngineGenerate, LongPromptPrefillsInChunksLikeOnePass) {
+  // A prompt longer than one prefill chunk (512 tokens): its continuation must equal the one
+  // computed after a chunked prefill that ends on a different boundary (prefix reuse).
+  std::string text;
+  for (int i = 0; text.size() < 4000; ++i) {
+    text += "def function_" + std::to_string(i) + "(x, y):\n    return x * " + std::to_string(i) + " + y\n\n";
+  }
+  auto prompt = tiny_engine().tokenizer().encode(text);
+  ASSERT_GT(prompt.size(), 1100u);
+  Result cold = tiny_engine().generate(greedy_request(std::vector<TokenId>(prompt.begin(), prompt.begin() + 700), 1));
+  EXPECT_EQ(cold.generated_tokens, 1);
+  Result r = tiny_engine().generate(greedy_request(prompt, 8));
+  EXPECT_EQ(r.reused_prompt_tokens, 700);
+  EXPECT_EQ(r.generated_tokens, 8);
+  // The same prompt after a cache holding only its first two tokens (chunks at 2, 514, 1026).
+  tiny_engine().generate(greedy_request({prompt[0], prompt[1]}, 1));
+  Result fresh = tiny_engine().generate(greedy_request(prompt, 8));
+  EXPECT_EQ(fresh.reused_prompt_tokens, 2);
+  EXPECT_EQ(fresh.ids, r.ids);
+}
+
 TEST(EngineGenerate, StreamedTextConcatenatesToTheResult) {
   auto prompt = reference_fixture()["greedy"][2]["prompt_ids"].get<std::vector<TokenId>>();
   Request req = greedy_request(prompt, 20);

@@ -101,7 +101,8 @@ void CpuBackend::forward(const StepInput& in) {
   if (n == 0) throw Error("CPU backend: forward with no tokens");
   if (in.positions.size() != size_t(n)) throw Error("CPU backend: positions and tokens differ in length");
   if (!in.mask.empty() && in.mask.size() != size_t(n) * n) throw Error("CPU backend: mask is not n×n");
-  if (in.logits_from < 0 || in.logits_from >= n) throw Error("CPU backend: logits_from out of range");
+  // logits_from == n: no logits at all (a prompt chunk that is not the last one).
+  if (in.logits_from < 0 || in.logits_from > n) throw Error("CPU backend: logits_from out of range");
   if (cache_len_ + n > capacity_)
     throw Error("CPU backend: KV cache capacity of " + std::to_string(capacity_) + " tokens exceeded");
   for (int i = 0; i < n; ++i) {
@@ -147,9 +148,11 @@ void CpuBackend::forward(const StepInput& in) {
 
   // Only the requested rows go through the final norm and the (large) LM head.
   const int rows = n - in.logits_from;
-  cpu::rms_norm(&x[size_t(in.logits_from) * H], final_norm_.data(), rows, H, cfg_.rms_norm_eps, h.data());
   logits_.resize(size_t(rows) * cfg_.vocab_size);
-  cpu::matmul(pool_, h.data(), rows, lm_head(), nullptr, H, cfg_.vocab_size, logits_.data());
+  if (rows > 0) {
+    cpu::rms_norm(&x[size_t(in.logits_from) * H], final_norm_.data(), rows, H, cfg_.rms_norm_eps, h.data());
+    cpu::matmul(pool_, h.data(), rows, lm_head(), nullptr, H, cfg_.vocab_size, logits_.data());
+  }
   last_n_ = n;
   logits_from_ = in.logits_from;
 }
