@@ -1,4 +1,4 @@
-// stride [FILE|FOLDER]... [--model DIR] [--screenshot FILE --after-ms N [--type-text TEXT]]
+// stride [FILE|FOLDER]... [--model DIR] [--no-bridge] [--screenshot FILE --after-ms N [--type-text TEXT]]
 //
 // The model folder comes from --model, else the settings, else $STRIDE_MODEL, else the
 // STRIDE_DEFAULT_MODEL the engine was built with.
@@ -46,10 +46,13 @@ int main(int argc, char** argv) {
   args.addOption({QStringLiteral("type-text"),
                   QStringLiteral("Once the model is loaded, type TEXT at the end of the current file"),
                   QStringLiteral("TEXT")});
+  args.addOption({QStringLiteral("no-bridge"),
+                  QStringLiteral("Do not serve stride-lsp (editors) through the LSP bridge socket")});
   args.process(app);
 
   const stride::ui::AppSettings settings = stride::ui::AppSettings::load();
   stride::ui::MainWindow window(settings);
+  window.setBridgeEnabled(!args.isSet(QStringLiteral("no-bridge")));
   for (const QString& path : args.positionalArguments()) window.openPath(QDir::current().absoluteFilePath(path));
   if (!window.currentEditor()) window.openPath(QDir::current().absoluteFilePath(QStringLiteral("untitled.py")));
   window.show();

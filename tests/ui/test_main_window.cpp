@@ -11,6 +11,49 @@
 #include "event_loop_gap_monitor.h"
 #include "window/main_window.h"
 
+#ifdef STRIDE_HAVE_LSP_BRIDGE
+#include <cstring>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+// A stride-lsp stand-in: one Unix-socket connection speaking the bridge's framing.
+class BridgeConnection {
+ public:
+  explicit BridgeConnection(const QString& path) {
+    fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    const QByteArray p = path.toUtf8();
+    std::memcpy(addr.sun_path, p.constData(), std::min<size_t>(size_t(p.size()), sizeof addr.sun_path - 1));
+    timeval timeout{20, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  }
+  ~BridgeConnection() { ::close(fd_); }
+  bool connected() const { return connected_; }
+  bool send(const QByteArray& json) {
+    const QByteArray frame = "Content-Length: " + QByteArray::number(json.size()) + "\r\n\r\n" + json;
+    return ::write(fd_, frame.constData(), size_t(frame.size())) == frame.size();
+  }
+  // Reads until `needle` has arrived (or the 20 s receive timeout / EOF).
+  QByteArray readUntil(const QByteArray& needle) {
+    while (!buffer_.contains(needle)) {
+      char chunk[4096];
+      const ssize_t n = ::read(fd_, chunk, sizeof chunk);
+      if (n <= 0) break;
+      buffer_.append(chunk, int(n));
+    }
+    return buffer_;
+  }
+
+ private:
+  int fd_ = -1;
+  bool connected_ = false;
+  QByteArray buffer_;
+};
+#endif
+
 using stride::ui::CompletionController;
 using stride::ui::MainWindow;
 
@@ -61,6 +104,7 @@ class MainWindowTest : public QObject {
     int shown = 0;
     {
       MainWindow window(settings);
+      window.setBridgeEnabled(false);  // as with --no-bridge
       window.openPath(home_.filePath(QStringLiteral("demo.py")));
       window.resize(900, 600);
       window.show();
@@ -119,6 +163,7 @@ class MainWindowTest : public QObject {
             monitor.elapsedMs(), finished, partial_updates, max_ghost_chars, monitor.maxStallMs(),
             monitor.maxGapMs(), qPrintable(monitor.longGaps()));
       QVERIFY2(window.engineReady(), "the tiny model did not load");
+      QVERIFY(window.bridgeSocketPath().isEmpty());
       QVERIFY2(accepted, "no completion was shown to accept");
       QVERIFY(finished >= 1 && finished_after_accept >= 1);
       QVERIFY(max_ghost_chars > 0);
@@ -138,6 +183,39 @@ class MainWindowTest : public QObject {
     }
     QVERIFY(saw_accepted);
   }
+
+#ifdef STRIDE_HAVE_LSP_BRIDGE
+  // Once the engine is up, a stride-lsp process completes on it through the bridge socket; the
+  // socket goes away with the window.
+  void bridgeServesTheEngineToStrideLsp() {
+    const QString model = QStringLiteral(STRIDE_SHARED_DIR "/models/tiny-qwen2-coder");
+    if (!QDir(model).exists()) QSKIP("tiny model not available");
+    const QString socket = home_.filePath(QStringLiteral("run/stride/bridge.sock"));
+    stride::ui::AppSettings settings;
+    settings.backend = stride::BackendKind::Cpu;
+    {
+      MainWindow window(settings);
+      window.setBridgeEnabled(true, socket);
+      window.openPath(home_.filePath(QStringLiteral("bridge.py")));
+      QSignalSpy loaded(&window, &MainWindow::engineLoaded);
+      window.loadEngine(model);
+      QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, 30000);
+      QCOMPARE(window.bridgeSocketPath(), socket);
+
+      BridgeConnection lsp(socket);
+      QVERIFY(lsp.connected());
+      const QByteArray hello = lsp.readUntil("\"hello\"");
+      QVERIFY2(hello.contains("\"op\":\"hello\""), hello.constData());
+      QVERIFY(lsp.send(R"({"op":"complete","id":7,"input":{"client_id":"lsp:1","document_id":"a",)"
+                       R"("path":"/a.py","text":"def add(a, b):\n    ","cursor":19,"other_files":[],)"
+                       R"("settings":{"strategy":"lookahead","max_tokens":8,"max_lines":2,"temperature":0,)"
+                       R"("context_budget_tokens":512}}})"));
+      const QByteArray reply = lsp.readUntil("\"done\"");
+      QVERIFY2(reply.contains("\"id\":7") && reply.contains("\"error\":\"\""), reply.constData());
+    }
+    QVERIFY(!QFileInfo::exists(socket));  // stopped and unlinked on exit
+  }
+#endif
 };
 
 QTEST_MAIN(MainWindowTest)

@@ -24,7 +24,18 @@
 #include "settings/settings_dialog.h"
 #include "stats/stats_dialog.h"
 
+#ifdef STRIDE_HAVE_LSP_BRIDGE
+#include "bridge/bridge_server.h"
+#endif
+
 namespace stride::ui {
+
+struct MainWindow::Bridge {
+#ifdef STRIDE_HAVE_LSP_BRIDGE
+  Bridge(stride::CompletionService& service, const std::string& path) : server(service, path) {}
+  stride::BridgeServer server;
+#endif
+};
 
 MainWindow::MainWindow(AppSettings settings, QWidget* parent)
     : QMainWindow(parent),
@@ -81,6 +92,7 @@ MainWindow::MainWindow(AppSettings settings, QWidget* parent)
 
 MainWindow::~MainWindow() {
   mailbox_->close();
+  stopBridge();  // it serves from service_, shut down below
   // Editors outlive this body (they are child widgets): detach them from the service and the
   // history first; a suggestion still on screen is recorded as dismissed.
   for (int i = 0; i < tabs_->count(); ++i) {
@@ -279,18 +291,55 @@ void MainWindow::loadEngine(const QString& model_dir) {
 
 void MainWindow::onEngineLoaded(std::shared_ptr<stride::CompletionService> service) {
   load_progress_->hide();
+  // A reload: nothing may still use the old service when it goes.
+  stopBridge();
+  for (int i = 0; i < tabs_->count(); ++i)
+    static_cast<CodeEditor*>(tabs_->widget(i))->completion().setService(service.get());
+  if (service_) service_->shutdown();
   service_ = std::move(service);
   const stride::Engine* engine = &service_->engine();
   const stride::DeviceInfo device = engine->device_info();
   device_label_->setText(QStringLiteral("%1: %2").arg(QString::fromLatin1(stride::to_string(device.backend)),
                                                       QString::fromStdString(device.name)));
   model_label_->setText(QString::fromStdString(engine->model_info().name));
-  for (int i = 0; i < tabs_->count(); ++i)
-    static_cast<CodeEditor*>(tabs_->widget(i))->completion().setService(service_.get());
-  // Integration point for the LSP bridge (lsp/bridge, stride::BridgeServer): not available in
-  // this tree yet; once it is, construct it here with *service_ so stride-lsp clients share
-  // this engine.
+  startBridge();
   Q_EMIT engineLoaded();
+}
+
+void MainWindow::setBridgeEnabled(bool enabled, const QString& socket_path) {
+  bridge_enabled_ = enabled;
+  bridge_socket_ = socket_path;
+}
+
+QString MainWindow::bridgeSocketPath() const {
+#ifdef STRIDE_HAVE_LSP_BRIDGE
+  if (bridge_) return QString::fromStdString(bridge_->server.socket_path());
+#endif
+  return QString();
+}
+
+void MainWindow::startBridge() {
+#ifdef STRIDE_HAVE_LSP_BRIDGE
+  if (!bridge_enabled_ || !service_) return;
+  try {
+    auto bridge = std::make_unique<Bridge>(*service_, bridge_socket_.toStdString());
+    bridge->server.start();  // binds the socket and returns; connections are served on threads
+    bridge_ = std::move(bridge);
+    device_label_->setToolTip(tr("Serving stride-lsp on %1").arg(bridgeSocketPath()));
+  } catch (const std::exception& e) {
+    // Another app instance may hold the socket: completions in this window work regardless.
+    statusBar()->showMessage(tr("LSP bridge off: %1").arg(QString::fromUtf8(e.what())), 10000);
+  }
+#endif
+}
+
+void MainWindow::stopBridge() {
+  if (!bridge_) return;
+#ifdef STRIDE_HAVE_LSP_BRIDGE
+  bridge_->server.stop();  // cancels the editors' requests, joins its threads, unlinks the socket
+#endif
+  bridge_.reset();
+  device_label_->setToolTip(QString());
 }
 
 void MainWindow::onEngineFailed(const QString& error) {

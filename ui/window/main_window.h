@@ -35,6 +35,13 @@ class MainWindow : public QMainWindow {
   stride::CompletionService* service() const { return service_.get(); }
   bool engineReady() const { return service_ != nullptr; }
 
+  // The LSP bridge (lsp/bridge): once the engine is loaded, stride-lsp processes of this user
+  // complete on it through a Unix socket. On unless disabled (--no-bridge) or built without
+  // lsp/bridge; an empty path means the bridge's default. Takes effect at the next engine load.
+  void setBridgeEnabled(bool enabled, const QString& socket_path = QString());
+  // The socket the bridge listens on, or empty when it is not running.
+  QString bridgeSocketPath() const;
+
  Q_SIGNALS:
   void engineLoaded();
   void engineFailed(const QString& error);
@@ -68,6 +75,13 @@ class MainWindow : public QMainWindow {
   std::shared_ptr<UiThreadMailbox> mailbox_;
   std::thread loader_;
   bool loading_ = false;
+
+  struct Bridge;  // the BridgeServer when built with lsp/bridge
+  std::unique_ptr<Bridge> bridge_;
+  bool bridge_enabled_ = true;
+  QString bridge_socket_;
+  void startBridge();
+  void stopBridge();
 
 };
 
