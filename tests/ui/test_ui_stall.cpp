@@ -177,8 +177,8 @@ class UiStallTest : public QObject {
 
     stride::ui::CodeEditor editor;
     editor.setFilePath(QStringLiteral("stall.py"));
-    // ~350 prompt tokens: a real file's worth of context, prefilled on every keystroke.
-    editor.setPlainText(pythonFile(25));
+    // ~700 prompt tokens, more than one prefill chunk: a real file's worth of context.
+    editor.setPlainText(pythonFile(50));
     editor.moveCursor(QTextCursor::End);
     stride::CompletionSettings settings;
     settings.max_tokens = 32;
