@@ -176,6 +176,7 @@ class EngineImpl final : public Engine {
 
     SamplingParams sp = req.sampling;
     if (req.strategy == StrategyKind::Greedy) sp.temperature = 0.0f;
+    if (sp.temperature < 0.0f) sp.temperature = req.strategy == StrategyKind::Sample ? 1.0f : 0.0f;
     TokenSampler sampler(sp);
     auto strategy = make_strategy(req.strategy, req, target_.weights->config());
 

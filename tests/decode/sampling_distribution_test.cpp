@@ -148,6 +148,7 @@ TEST(SpeculativeSampling, ChiSquareDetectsABiasedSampler) {
   // The check itself can fail: tokens from a differently seeded model do not fit.
   const std::vector<TokenId> prompt = {1, 2, 3, 1, 2, 3, 1, 2, 4, 5, 1, 2};
   SamplingParams sp;
+  sp.temperature = 1.0f;
   MockBackend model(kVocab, 3, 2.5f);
   const Joint exact = exact_joint(model, prompt, sp);
   std::map<std::vector<TokenId>, int> counts;

@@ -37,7 +37,9 @@ const char* to_string(StrategyKind s);
 StrategyKind parse_strategy(const std::string& s);  // throws Error on unknown names
 
 struct SamplingParams {
-  float temperature = 1.0f;  // used by Sample (and by speculative strategies when > 0)
+  // < 0 = unset: 1.0 for Sample, 0 (greedy, lossless) for every other strategy. Speculative
+  // strategies sample with the speculative-sampling rule when it is > 0.
+  float temperature = -1.0f;
   int top_k = 0;             // 0 = off
   float top_p = 1.0f;        // 1 = off
   uint64_t seed = 0;
