@@ -8,9 +8,34 @@ namespace {
 constexpr int kWarps = 4;   // warps per (chunk, row, head) block
 constexpr int kGroup = 4;   // keys whose loads are in flight together in one warp
 
-// Keys row i may see: committed slots plus its visible new tokens (the mask decides inside).
-__device__ __forceinline__ int row_total(const AttentionArgs& a, int cache_len, int i) {
-  return cache_len + (a.mask ? a.key_limit : min(a.key_limit, i + 1));
+constexpr int kMaxMaskedKeys = 2048;  // new tokens a masked launch may see (shared-memory list)
+
+// Keys of row i are walked in a "virtual" order: the committed slots 0..cache_len-1, then the new
+// tokens row i sees, in increasing j, at virtual slots cache_len + rank. A token verified inside a
+// tree or window step (its ancestors scattered over the step's rows) thus sees exactly the key
+// sequence it would see when decoded alone after its ancestors were committed, so its arithmetic
+// (chunks, key groups, merge order) and result are bit-identical to plain one-token decoding.
+//
+// With a mask, the block's first warp writes the visible new tokens of row i into `list` and
+// returns their count (all threads of the block must call it); causal rows need no list (rank = j).
+__device__ __forceinline__ int visible_new_keys(const AttentionArgs& a, int i, int16_t* list) {
+  if (!a.mask) return min(a.key_limit, i + 1);
+  __shared__ int s_count;
+  if (threadIdx.x < 32) {
+    const uint8_t* mrow = a.mask + int64_t(i) * a.mask_stride;
+    const int lane = threadIdx.x;
+    int count = 0;
+    for (int j0 = 0; j0 < a.key_limit; j0 += 32) {
+      const int j = j0 + lane;
+      const bool vis = j < a.key_limit && mrow[j] != 0;
+      const unsigned bits = __ballot_sync(0xffffffffu, vis);
+      if (vis && list) list[count + __popc(bits & ((1u << lane) - 1u))] = static_cast<int16_t>(j);
+      count += __popc(bits);
+    }
+    if (lane == 0) s_count = count;
+  }
+  __syncthreads();
+  return s_count;
 }
 
 constexpr int kMaxGroup = 8;  // query heads of one kv head handled by one block (loads shared)
@@ -28,7 +53,8 @@ __global__ void __launch_bounds__(kWarps * 32) attention_chunk_kernel(AttentionA
   const int gn = min(hpb, kvh * group + group - h0);
   const int i = a.first_row + r;
   const int cache_len = a.cache_len_dev ? *a.cache_len_dev : a.cache_len;
-  const int total = row_total(a, cache_len, i);
+  __shared__ int16_t s_keys[kMaxMaskedKeys];
+  const int total = cache_len + visible_new_keys(a, i, s_keys);
   const int c0 = c * a.chunk;
   if (c0 >= total) return;  // the merge never reads chunks past the row's keys
   const int hd = a.head_dim;
@@ -45,7 +71,6 @@ __global__ void __launch_bounds__(kWarps * 32) attention_chunk_kernel(AttentionA
     mx[g] = -FLT_MAX;
     l[g] = 0.f;
   }
-  const uint8_t* mrow = a.mask + int64_t(i) * a.mask_stride;
   // Warp w walks slots c0 + w * per_warp + [0, per_warp) in groups of kGroup, in increasing order.
   const int per_warp = a.chunk / kWarps;
   const int w0 = c0 + warp * per_warp;
@@ -55,12 +80,10 @@ __global__ void __launch_bounds__(kWarps * 32) attention_chunk_kernel(AttentionA
     bool any = false;
 #pragma unroll
     for (int u = 0; u < kGroup; ++u) {
-      const int t = w0 + k0 + u;
-      bool vis = t < total;
-      if (vis && t >= cache_len) {
-        const int j = t - cache_len;
-        vis = a.mask ? mrow[j] != 0 : j <= i;
-      }
+      const int vt = w0 + k0 + u;  // virtual slot
+      const bool vis = vt < total;
+      // Physical slot: committed slots are themselves; new token of rank vt - cache_len is j.
+      const int t = vt < cache_len || !a.mask ? vt : cache_len + (vis ? s_keys[vt - cache_len] : 0);
       ok[u] = vis;
       any |= vis;
 #pragma unroll
@@ -153,7 +176,7 @@ __global__ void attention_merge_kernel(AttentionArgs a) {
   const int r = blockIdx.x, h = blockIdx.y, lane = threadIdx.x;
   const int i = a.first_row + r;
   const int cache_len = a.cache_len_dev ? *a.cache_len_dev : a.cache_len;
-  const int n = (row_total(a, cache_len, i) + a.chunk - 1) / a.chunk;
+  const int n = (cache_len + visible_new_keys(a, i, nullptr) + a.chunk - 1) / a.chunk;
   const int hd = a.head_dim;
   const float* base = a.partials + (int64_t(r) * a.heads + h) * a.splits * (hd + 2);
   float gm = -FLT_MAX;
@@ -203,6 +226,9 @@ void launch_attention(const AttentionArgs& a, KvLayer kv, cudaStream_t s) {
     throw Error("attention: chunk " + std::to_string(a.chunk) + " must be a positive multiple of 16");
   if (a.splits <= 0 || !a.partials) throw Error("attention: no chunks or no partials scratch given");
   if (a.rows > 65535 || a.heads > 65535) throw Error("attention: too many rows or heads in one launch");
+  if (a.mask && a.key_limit > kMaxMaskedKeys)
+    throw Error("attention: a masked step sees at most " + std::to_string(kMaxMaskedKeys) + " new tokens, not " +
+                std::to_string(a.key_limit));
   switch (a.head_dim / 32) {
     case 1: launch_vpl<1>(a, kv, s); break;
     case 2: launch_vpl<2>(a, kv, s); break;

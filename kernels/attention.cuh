@@ -2,6 +2,12 @@
 // (always visible) followed by the new tokens' slots cache_len + j, visible to new token i iff
 // mask[i * mask_stride + j] != 0. Serves decode, tree/window verification and (chunked) prefill.
 //
+// A row walks its keys in virtual order: committed slots, then the new tokens it sees in increasing
+// j, packed (virtual slot cache_len + rank). So a token verified inside a tree/window step, whose
+// ancestors sit on scattered rows, computes exactly what it computes when decoded alone after its
+// ancestors were committed (lossless speculative decoding, bit for bit). Below, "slots" are these
+// virtual slots.
+//
 // Split-K: the key slots are cut into fixed chunks of `chunk` slots (chunk c = slots
 // [c * chunk, (c + 1) * chunk)); one block of 4 warps per (chunk, query row, head) walks its chunk
 // in a fixed order (4 keys in flight per warp; the query heads of one kv head share each K/V load)

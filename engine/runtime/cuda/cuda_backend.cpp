@@ -10,6 +10,7 @@
 #include "kernels/attention.cuh"
 #include "kernels/convert.cuh"
 #include "kernels/embedding.cuh"
+#include "kernels/gemm_mma.cuh"
 #include "kernels/gemv.cuh"
 #include "kernels/kv_move.cuh"
 #include "kernels/qkv_rope.cuh"
@@ -27,6 +28,7 @@ constexpr int kChunk = 1024;
 // Steps of at most this many tokens (decode, verification) replay a captured CUDA graph, one per
 // (tokens, logits_from, mask or causal, attention chunks); they use the batch-invariant kernels.
 constexpr int kGraphMaxTokens = kGemvMaxTokens;
+static_assert(kGemmMmaMaxTokens >= kGraphMaxTokens, "the tensor-core kernel serves every invariant step");
 constexpr int kMaxGraphs = 96;  // captured graphs kept before the cache is cleared
 // Key slots per attention split: fixed for every step of at most kGraphMaxTokens tokens (batch
 // invariance); prefill steps use longer chunks (less scratch, fewer partial states).
@@ -214,6 +216,20 @@ class CudaBackend final : public Backend {
   }
 
  private:
+  // Matrix products of decode/verification steps, by STRIDE_CUDA_MATMUL: "mma" (default; tensor
+  // cores on bf16 hi + lo activations, close to float32 accuracy), "mma-bf16" (activations rounded
+  // to bf16: fewer bytes, as a bf16 model runs in Hugging Face), "gemv" (the float32 CUDA-core GEMV).
+  // All three are batch invariant; a process must not mix them within one comparison.
+  enum class MatmulMode { MmaSplit, MmaBf16, Gemv };
+  static MatmulMode mode_from_env() {
+    const char* v = std::getenv("STRIDE_CUDA_MATMUL");
+    const std::string m = v ? v : "mma";
+    if (m == "mma") return MatmulMode::MmaSplit;
+    if (m == "mma-bf16") return MatmulMode::MmaBf16;
+    if (m == "gemv") return MatmulMode::Gemv;
+    throw Error("STRIDE_CUDA_MATMUL must be mma, mma-bf16 or gemv, not '" + m + "'");
+  }
+
   // Graphs are disabled with STRIDE_CUDA_GRAPHS=0 (eager launches, e.g. to compare timings).
   static bool graphs_from_env() {
     const char* v = std::getenv("STRIDE_CUDA_GRAPHS");
@@ -274,11 +290,16 @@ class CudaBackend final : public Backend {
     return true;
   }
 
-  // y[m, n] = x[m, k] · w[n, k]ᵀ. Invariant steps: the batch-invariant GEMV that streams the
-  // weights; prompt steps: cuBLAS on bf16 operands with float32 accumulation.
+  // y[m, n] = x[m, k] · w[n, k]ᵀ. Invariant steps: the batch-invariant tensor-core kernel (split
+  // activations by default, see MatmulMode) or the float32 GEMV; prompt steps: cuBLAS on bf16
+  // operands with float32 accumulation.
   void matmul(bool invariant, const float* x, int m, int k, const bf16* w, int n, float* y) {
     if (invariant) {
-      launch_gemv(x, m, k, w, n, y, stream_.s);
+      if (mode_ != MatmulMode::Gemv && gemm_mma_supports(k)) {
+        launch_gemm_mma(x, mode_ == MatmulMode::MmaSplit, m, k, w, n, y, stream_.s);
+      } else {
+        launch_gemv(x, m, k, w, n, y, stream_.s);
+      }
       return;
     }
     bf16* xb = xb_.as<bf16>();
@@ -354,6 +375,7 @@ class CudaBackend final : public Backend {
   const int32_t* argmax_dev_ = nullptr;
   std::map<std::tuple<int, int, bool, int>, cudaGraphExec_t> graphs_;
   bool graphs_enabled_ = graphs_from_env();
+  MatmulMode mode_ = mode_from_env();
   int scratch_rows_ = 0;
   int cache_len_ = 0, last_n_ = 0, logits_from_ = 0;
   bool accepted_ = false;

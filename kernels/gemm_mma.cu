@@ -1,0 +1,192 @@
+#include "kernels/gemm_mma.cuh"
+
+namespace stride::cuda {
+namespace {
+
+constexpr int kWarps = 8;         // k-split warps per block (fixed: part of the reduction order)
+constexpr int kChunkK = 32;       // k per chunk: two m16n8k16 steps
+constexpr int kTokensPerBlock = 64;
+
+__device__ __forceinline__ uint32_t word(const uint4& v, int i) {
+  return i == 0 ? v.x : i == 1 ? v.y : i == 2 ? v.z : v.w;
+}
+
+// D = A·B + D, A 16×16 bf16 (row), B 16×8 bf16 (col), D 16×8 float32.
+__device__ __forceinline__ void mma_bf16(float* d, uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint32_t b0,
+                                         uint32_t b1) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+      : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
+}
+
+// k inside a 32-wide chunk is permuted so that each thread loads contiguous bytes: thread
+// (group g, t = lane % 4) holds elements t*8 .. t*8+7 of its weight rows and of its token's
+// activations; mma step s uses elements s*4 .. s*4+3 as the fragment columns {2t, 2t+1} and
+// {2t+8, 2t+9}. A and B use the same permutation, so each product is a plain dot product over k.
+// Activations are read as float32 and split (or rounded) to bf16 in registers.
+__device__ __forceinline__ uint32_t pack_bf16(float a, float b) {
+  const __nv_bfloat162 h = __floats2bfloat162_rn(a, b);  // a in the low half (lower k)
+  return *reinterpret_cast<const uint32_t*>(&h);
+}
+
+template <int NT, int MT, bool SPLIT>
+__device__ __forceinline__ void chunk_product(const uint4 (&wv)[MT][2], const float* __restrict__ x, int m, int k,
+                                              int tok0, int g, int tig, int c, float (&acc)[MT][NT][4]) {
+#pragma unroll
+  for (int t = 0; t < NT; ++t) {
+    const int tok = tok0 + t * 8 + g;
+    float f[8] = {0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f};
+    if (tok < m) {
+      const float4* xp = reinterpret_cast<const float4*>(x + int64_t(tok) * k + c * kChunkK + tig * 8);
+      const float4 p = __ldg(xp), q = __ldg(xp + 1);
+      f[0] = p.x, f[1] = p.y, f[2] = p.z, f[3] = p.w, f[4] = q.x, f[5] = q.y, f[6] = q.z, f[7] = q.w;
+    }
+    uint32_t hi[4], lo[4];
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+      const __nv_bfloat162 h = __floats2bfloat162_rn(f[2 * i], f[2 * i + 1]);
+      hi[i] = *reinterpret_cast<const uint32_t*>(&h);
+      if (SPLIT) {
+        const float2 hf = __bfloat1622float2(h);
+        lo[i] = pack_bf16(f[2 * i] - hf.x, f[2 * i + 1] - hf.y);
+      }
+    }
+#pragma unroll
+    for (int s = 0; s < 2; ++s) {
+#pragma unroll
+      for (int mt = 0; mt < MT; ++mt) {
+        const uint32_t a0 = word(wv[mt][0], 2 * s), a1 = word(wv[mt][1], 2 * s);
+        const uint32_t a2 = word(wv[mt][0], 2 * s + 1), a3 = word(wv[mt][1], 2 * s + 1);
+        mma_bf16(acc[mt][t], a0, a1, a2, a3, hi[2 * s], hi[2 * s + 1]);
+        if (SPLIT) mma_bf16(acc[mt][t], a0, a1, a2, a3, lo[2 * s], lo[2 * s + 1]);
+      }
+    }
+  }
+}
+
+// Block: MT × 16 weight rows, 8·NT tokens of the token group blockIdx.x; warp w takes k chunks
+// w, w + 8, w + 16, ... in increasing order.
+template <int NT, int MT, int U, bool SPLIT>
+__global__ void __launch_bounds__(kWarps * 32) gemm_mma_kernel(const float* __restrict__ x, int m, int k,
+                                                               const bf16* __restrict__ w, int n, float* __restrict__ y) {
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const int g = lane >> 2, tig = lane & 3;
+  const int tok0 = blockIdx.x * kTokensPerBlock;
+  const int row0 = blockIdx.y * (MT * 16);
+  const uint4* wp[MT][2];
+  bool wok[MT][2];
+#pragma unroll
+  for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const int r = row0 + mt * 16 + h * 8 + g;
+      wok[mt][h] = r < n;
+      wp[mt][h] = reinterpret_cast<const uint4*>(w + int64_t(min(r, n - 1)) * k) + tig;
+    }
+  float acc[MT][NT][4];
+#pragma unroll
+  for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+    for (int t = 0; t < NT; ++t)
+#pragma unroll
+      for (int i = 0; i < 4; ++i) acc[mt][t][i] = 0.f;
+
+  const int chunks = k / kChunkK;
+  const uint4 zero = make_uint4(0, 0, 0, 0);
+  int c = warp;
+  // U chunks' weight loads in flight before the first mma; chunks still accumulate in increasing
+  // order (c, c + 8, c + 16, ...), exactly as the tail loop does, so U never changes a result.
+  for (; c + (U - 1) * kWarps < chunks; c += U * kWarps) {
+    uint4 wv[U][MT][2];
+#pragma unroll
+    for (int u = 0; u < U; ++u)
+#pragma unroll
+      for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+        for (int h = 0; h < 2; ++h)
+          wv[u][mt][h] = wok[mt][h] ? __ldg(wp[mt][h] + (c + u * kWarps) * (kChunkK / 8)) : zero;
+#pragma unroll
+    for (int u = 0; u < U; ++u) chunk_product<NT, MT, SPLIT>(wv[u], x, m, k, tok0, g, tig, c + u * kWarps, acc);
+  }
+  for (; c < chunks; c += kWarps) {
+    uint4 w0[MT][2];
+#pragma unroll
+    for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+      for (int h = 0; h < 2; ++h) w0[mt][h] = wok[mt][h] ? __ldg(wp[mt][h] + c * (kChunkK / 8)) : zero;
+    chunk_product<NT, MT, SPLIT>(w0, x, m, k, tok0, g, tig, c, acc);
+  }
+
+  // Fixed tree over the warps' partial sums: (w + 4) into w, then (w + 2) into w, then 1 into 0.
+  __shared__ float red[kWarps / 2][MT][NT][4][32];
+#pragma unroll
+  for (int half = kWarps / 2; half >= 1; half >>= 1) {
+    if (warp >= half && warp < 2 * half) {
+#pragma unroll
+      for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+        for (int t = 0; t < NT; ++t)
+#pragma unroll
+          for (int i = 0; i < 4; ++i) red[warp - half][mt][t][i][lane] = acc[mt][t][i];
+    }
+    __syncthreads();
+    if (warp < half) {
+#pragma unroll
+      for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+        for (int t = 0; t < NT; ++t)
+#pragma unroll
+          for (int i = 0; i < 4; ++i) acc[mt][t][i] += red[warp][mt][t][i][lane];
+    }
+    __syncthreads();
+  }
+  if (warp != 0) return;
+#pragma unroll
+  for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+    for (int t = 0; t < NT; ++t)
+#pragma unroll
+      for (int i = 0; i < 4; ++i) {
+        const int r = row0 + mt * 16 + g + (i >= 2 ? 8 : 0);
+        const int tok = tok0 + t * 8 + tig * 2 + (i & 1);
+        if (r < n && tok < m) y[int64_t(tok) * n + r] = acc[mt][t][i];
+      }
+}
+
+template <int NT, int MT, int U, bool SPLIT>
+void launch(const float* x, int m, int k, const bf16* w, int n, float* y, cudaStream_t s) {
+  const dim3 grid((m + kTokensPerBlock - 1) / kTokensPerBlock, (n + MT * 16 - 1) / (MT * 16));
+  gemm_mma_kernel<NT, MT, U, SPLIT><<<grid, kWarps * 32, 0, s>>>(x, m, k, w, n, y);
+}
+
+// The token tile (columns per mma), the row tile (m-tiles per block, sharing each activation
+// load) and the load depth U are picked by size for speed; none changes a token's arithmetic.
+template <bool SPLIT>
+void launch_tiles(const float* x, int m, int k, const bf16* w, int n, float* y, cudaStream_t s) {
+  if (m <= 8) {
+    if (n >= 8192) launch<1, 2, 4, SPLIT>(x, m, k, w, n, y, s);
+    else launch<1, 1, 4, SPLIT>(x, m, k, w, n, y, s);
+  } else if (m <= 16) {
+    launch<2, 2, 2, SPLIT>(x, m, k, w, n, y, s);
+  } else if (m <= 32) {
+    launch<4, 2, 2, SPLIT>(x, m, k, w, n, y, s);
+  } else {
+    launch<8, 2, 2, SPLIT>(x, m, k, w, n, y, s);
+  }
+}
+
+}  // namespace
+
+void launch_gemm_mma(const float* x, bool split, int m, int k, const bf16* w, int n, float* y, cudaStream_t s) {
+  if (m <= 0 || n <= 0) return;
+  if (!gemm_mma_supports(k) || (reinterpret_cast<uintptr_t>(w) & 15) || (reinterpret_cast<uintptr_t>(x) & 15)) {
+    throw Error("gemm_mma: k = " + std::to_string(k) + " must be a multiple of 32 with 16-byte aligned rows");
+  }
+  if ((n + 15) / 16 > 65535) throw Error("gemm_mma: too many output rows (" + std::to_string(n) + ")");
+  if (split) launch_tiles<true>(x, m, k, w, n, y, s);
+  else launch_tiles<false>(x, m, k, w, n, y, s);
+  check_launch("gemm_mma");
+}
+
+}  // namespace stride::cuda

@@ -1,0 +1,27 @@
+// Small-M tensor-core matrix product for decode and verification steps (M = 1..128 new tokens):
+// y[m][j] = sum_k x[m][k] * w[j][k], x float32 [m, k], w bf16 [n, k] row-major
+// as Hugging Face stores Linear weights, y float32 [m, n]. mma.sync m16n8k16 (bf16 in, float32
+// accumulation) with the weights as the 16-row operand and up to 64 tokens as eight 8-column
+// tiles, so the weights stream from memory once per 64 tokens and the tensor cores do the rest.
+//
+// Batch invariant: the reduction order over k is fixed by k alone. Eight warps of a block take the
+// 32-wide k chunks w, w + 8, ... in increasing order (one mma chain per warp), then the warps'
+// partial sums are added in a fixed tree. A token's column of an mma depends only on that token's
+// inputs, so its result is bit-identical whether its step carries 1 or 128 tokens.
+//
+// Split activations (`split`): x = hi + lo with hi = bf16(x), lo = bf16(x - hi), formed in
+// registers; the product runs on both (same fixed order), which keeps about 16 bits of each
+// activation instead of the 8 of plain bf16 rounding (`split` false).
+#pragma once
+#include "kernels/common.cuh"
+
+namespace stride::cuda {
+
+// True when the kernel takes this shape (k a multiple of 32); otherwise callers use launch_gemv.
+inline bool gemm_mma_supports(int k) { return k > 0 && k % 32 == 0; }
+
+// x rows 16-byte aligned. Throws stride::Error for unsupported shapes.
+void launch_gemm_mma(const float* x, bool split, int m, int k, const bf16* w, int n, float* y, cudaStream_t s);
+
+constexpr int kGemmMmaMaxTokens = 128;
+}
