@@ -18,7 +18,10 @@ class LspClient:
     def _reader(self):
         buf = b""
         while True:
-            chunk = self._read(65536)
+            try:
+                chunk = self._read(65536)
+            except OSError:
+                chunk = b""
             if not chunk:
                 break
             buf += chunk
