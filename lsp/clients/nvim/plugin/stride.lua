@@ -1,0 +1,2 @@
+-- Loaded by Neovim from the runtimepath; the plugin starts only when the user calls setup():
+--   require("stride").setup({ cmd = { "stride-lsp" } })
