@@ -4,7 +4,6 @@ namespace stride::cuda {
 namespace {
 
 constexpr int kWarps = 8;         // k-split warps per block (fixed: part of the reduction order)
-constexpr int kChunkK = 32;       // k per chunk: two m16n8k16 steps
 constexpr int kTokensPerBlock = 64;
 
 __device__ __forceinline__ uint32_t word(const uint4& v, int i) {
@@ -30,21 +29,27 @@ __device__ __forceinline__ uint32_t pack_bf16(float a, float b) {
   return *reinterpret_cast<const uint32_t*>(&h);
 }
 
-template <int NT, int MT, bool SPLIT>
-__device__ __forceinline__ void chunk_product(const uint4 (&wv)[MT][2], const float* __restrict__ x, int m, int k,
-                                              int tok0, int g, int tig, int c, float (&acc)[MT][NT][4]) {
+template <int NT, int MT, int CK, bool SPLIT>
+__device__ __forceinline__ void chunk_product(const uint4 (&wv)[MT][2][CK / 32], const float* __restrict__ x, int m,
+                                              int k, int tok0, int g, int tig, int c, float (&acc)[MT][NT][4]) {
+  constexpr int E = CK / 4;  // elements per thread per row
 #pragma unroll
   for (int t = 0; t < NT; ++t) {
     const int tok = tok0 + t * 8 + g;
-    float f[8] = {0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f};
-    if (tok < m) {
-      const float4* xp = reinterpret_cast<const float4*>(x + int64_t(tok) * k + c * kChunkK + tig * 8);
-      const float4 p = __ldg(xp), q = __ldg(xp + 1);
-      f[0] = p.x, f[1] = p.y, f[2] = p.z, f[3] = p.w, f[4] = q.x, f[5] = q.y, f[6] = q.z, f[7] = q.w;
-    }
-    uint32_t hi[4], lo[4];
+    float f[E];
 #pragma unroll
-    for (int i = 0; i < 4; ++i) {
+    for (int e = 0; e < E; ++e) f[e] = 0.f;
+    if (tok < m) {
+      const float4* xp = reinterpret_cast<const float4*>(x + int64_t(tok) * k + int64_t(c) * CK + tig * E);
+#pragma unroll
+      for (int v = 0; v < E / 4; ++v) {
+        const float4 p = __ldg(xp + v);
+        f[4 * v] = p.x, f[4 * v + 1] = p.y, f[4 * v + 2] = p.z, f[4 * v + 3] = p.w;
+      }
+    }
+    uint32_t hi[E / 2], lo[E / 2];
+#pragma unroll
+    for (int i = 0; i < E / 2; ++i) {
       const __nv_bfloat162 h = __floats2bfloat162_rn(f[2 * i], f[2 * i + 1]);
       hi[i] = *reinterpret_cast<const uint32_t*>(&h);
       if (SPLIT) {
@@ -53,11 +58,12 @@ __device__ __forceinline__ void chunk_product(const uint4 (&wv)[MT][2], const fl
       }
     }
 #pragma unroll
-    for (int s = 0; s < 2; ++s) {
+    for (int s = 0; s < CK / 16; ++s) {
+      const int q = s / 2, wd = (s % 2) * 2;  // uint4 and word of elements s*4, s*4+1
 #pragma unroll
       for (int mt = 0; mt < MT; ++mt) {
-        const uint32_t a0 = word(wv[mt][0], 2 * s), a1 = word(wv[mt][1], 2 * s);
-        const uint32_t a2 = word(wv[mt][0], 2 * s + 1), a3 = word(wv[mt][1], 2 * s + 1);
+        const uint32_t a0 = word(wv[mt][0][q], wd), a1 = word(wv[mt][1][q], wd);
+        const uint32_t a2 = word(wv[mt][0][q], wd + 1), a3 = word(wv[mt][1][q], wd + 1);
         mma_bf16(acc[mt][t], a0, a1, a2, a3, hi[2 * s], hi[2 * s + 1]);
         if (SPLIT) mma_bf16(acc[mt][t], a0, a1, a2, a3, lo[2 * s], lo[2 * s + 1]);
       }
@@ -67,9 +73,10 @@ __device__ __forceinline__ void chunk_product(const uint4 (&wv)[MT][2], const fl
 
 // Block: MT × 16 weight rows, 8·NT tokens of the token group blockIdx.x; warp w takes k chunks
 // w, w + 8, w + 16, ... in increasing order.
-template <int NT, int MT, int U, bool SPLIT>
+template <int NT, int MT, int U, int CK, bool SPLIT>
 __global__ void __launch_bounds__(kWarps * 32) gemm_mma_kernel(const float* __restrict__ x, int m, int k,
                                                                const bf16* __restrict__ w, int n, float* __restrict__ y) {
+  constexpr int V = CK / 32;  // 16-byte weight loads per row per chunk
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int g = lane >> 2, tig = lane & 3;
   const int tok0 = blockIdx.x * kTokensPerBlock;
@@ -82,7 +89,7 @@ __global__ void __launch_bounds__(kWarps * 32) gemm_mma_kernel(const float* __re
     for (int h = 0; h < 2; ++h) {
       const int r = row0 + mt * 16 + h * 8 + g;
       wok[mt][h] = r < n;
-      wp[mt][h] = reinterpret_cast<const uint4*>(w + int64_t(min(r, n - 1)) * k) + tig;
+      wp[mt][h] = reinterpret_cast<const uint4*>(w + int64_t(min(r, n - 1)) * k) + tig * V;
     }
   float acc[MT][NT][4];
 #pragma unroll
@@ -92,30 +99,34 @@ __global__ void __launch_bounds__(kWarps * 32) gemm_mma_kernel(const float* __re
 #pragma unroll
       for (int i = 0; i < 4; ++i) acc[mt][t][i] = 0.f;
 
-  const int chunks = k / kChunkK;
+  const int chunks = k / CK;
   const uint4 zero = make_uint4(0, 0, 0, 0);
   int c = warp;
   // U chunks' weight loads in flight before the first mma; chunks still accumulate in increasing
   // order (c, c + 8, c + 16, ...), exactly as the tail loop does, so U never changes a result.
   for (; c + (U - 1) * kWarps < chunks; c += U * kWarps) {
-    uint4 wv[U][MT][2];
+    uint4 wv[U][MT][2][V];
 #pragma unroll
     for (int u = 0; u < U; ++u)
 #pragma unroll
       for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
         for (int h = 0; h < 2; ++h)
-          wv[u][mt][h] = wok[mt][h] ? __ldg(wp[mt][h] + (c + u * kWarps) * (kChunkK / 8)) : zero;
 #pragma unroll
-    for (int u = 0; u < U; ++u) chunk_product<NT, MT, SPLIT>(wv[u], x, m, k, tok0, g, tig, c + u * kWarps, acc);
+          for (int v = 0; v < V; ++v)
+            wv[u][mt][h][v] = wok[mt][h] ? __ldg(wp[mt][h] + int64_t(c + u * kWarps) * (CK / 8) + v) : zero;
+#pragma unroll
+    for (int u = 0; u < U; ++u) chunk_product<NT, MT, CK, SPLIT>(wv[u], x, m, k, tok0, g, tig, c + u * kWarps, acc);
   }
   for (; c < chunks; c += kWarps) {
-    uint4 w0[MT][2];
+    uint4 w0[MT][2][V];
 #pragma unroll
     for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
-      for (int h = 0; h < 2; ++h) w0[mt][h] = wok[mt][h] ? __ldg(wp[mt][h] + c * (kChunkK / 8)) : zero;
-    chunk_product<NT, MT, SPLIT>(w0, x, m, k, tok0, g, tig, c, acc);
+      for (int h = 0; h < 2; ++h)
+#pragma unroll
+        for (int v = 0; v < V; ++v) w0[mt][h][v] = wok[mt][h] ? __ldg(wp[mt][h] + int64_t(c) * (CK / 8) + v) : zero;
+    chunk_product<NT, MT, CK, SPLIT>(w0, x, m, k, tok0, g, tig, c, acc);
   }
 
   // Fixed tree over the warps' partial sums: (w + 4) into w, then (w + 2) into w, then 1 into 0.
@@ -154,39 +165,52 @@ __global__ void __launch_bounds__(kWarps * 32) gemm_mma_kernel(const float* __re
       }
 }
 
-template <int NT, int MT, int U, bool SPLIT>
+template <int NT, int MT, int U, int CK, bool SPLIT>
 void launch(const float* x, int m, int k, const bf16* w, int n, float* y, cudaStream_t s) {
   const dim3 grid((m + kTokensPerBlock - 1) / kTokensPerBlock, (n + MT * 16 - 1) / (MT * 16));
-  gemm_mma_kernel<NT, MT, U, SPLIT><<<grid, kWarps * 32, 0, s>>>(x, m, k, w, n, y);
+  gemm_mma_kernel<NT, MT, U, CK, SPLIT><<<grid, kWarps * 32, 0, s>>>(x, m, k, w, n, y);
 }
 
 // The token tile (columns per mma), the row tile (m-tiles per block, sharing each activation
 // load) and the load depth U are picked by size for speed; none changes a token's arithmetic.
-template <bool SPLIT>
+template <int CK, bool SPLIT>
 void launch_tiles(const float* x, int m, int k, const bf16* w, int n, float* y, cudaStream_t s) {
+  constexpr int U = CK == 32 ? 4 : 2;
   if (m <= 8) {
-    if (n >= 8192) launch<1, 2, 4, SPLIT>(x, m, k, w, n, y, s);
-    else launch<1, 1, 4, SPLIT>(x, m, k, w, n, y, s);
+    if (n >= 8192) launch<1, 2, U, CK, SPLIT>(x, m, k, w, n, y, s);
+    else launch<1, 1, U, CK, SPLIT>(x, m, k, w, n, y, s);
   } else if (m <= 16) {
-    launch<2, 2, 2, SPLIT>(x, m, k, w, n, y, s);
+    launch<2, 2, U / 2, CK, SPLIT>(x, m, k, w, n, y, s);
   } else if (m <= 32) {
-    launch<4, 2, 2, SPLIT>(x, m, k, w, n, y, s);
+    launch<4, 2, U / 2, CK, SPLIT>(x, m, k, w, n, y, s);
   } else {
-    launch<8, 2, 2, SPLIT>(x, m, k, w, n, y, s);
+    launch<8, 2, U / 2, CK, SPLIT>(x, m, k, w, n, y, s);
   }
 }
 
 }  // namespace
 
-void launch_gemm_mma(const float* x, bool split, int m, int k, const bf16* w, int n, float* y, cudaStream_t s) {
+void launch_gemm_mma_chunk(const float* x, bool split, int chunk_k, int m, int k, const bf16* w, int n, float* y,
+                           cudaStream_t s) {
   if (m <= 0 || n <= 0) return;
-  if (!gemm_mma_supports(k) || (reinterpret_cast<uintptr_t>(w) & 15) || (reinterpret_cast<uintptr_t>(x) & 15)) {
-    throw Error("gemm_mma: k = " + std::to_string(k) + " must be a multiple of 32 with 16-byte aligned rows");
+  if ((chunk_k != 32 && chunk_k != 64) || k <= 0 || k % chunk_k != 0 || (reinterpret_cast<uintptr_t>(w) & 15) ||
+      (reinterpret_cast<uintptr_t>(x) & 15)) {
+    throw Error("gemm_mma: k = " + std::to_string(k) + " must be a multiple of " + std::to_string(chunk_k) +
+                " with 16-byte aligned rows");
   }
   if ((n + 15) / 16 > 65535) throw Error("gemm_mma: too many output rows (" + std::to_string(n) + ")");
-  if (split) launch_tiles<true>(x, m, k, w, n, y, s);
-  else launch_tiles<false>(x, m, k, w, n, y, s);
+  if (chunk_k == 64) {
+    if (split) launch_tiles<64, true>(x, m, k, w, n, y, s);
+    else launch_tiles<64, false>(x, m, k, w, n, y, s);
+  } else {
+    if (split) launch_tiles<32, true>(x, m, k, w, n, y, s);
+    else launch_tiles<32, false>(x, m, k, w, n, y, s);
+  }
   check_launch("gemm_mma");
+}
+
+void launch_gemm_mma(const float* x, bool split, int m, int k, const bf16* w, int n, float* y, cudaStream_t s) {
+  launch_gemm_mma_chunk(x, split, gemm_mma_chunk(k), m, k, w, n, y, s);
 }
 
 }  // namespace stride::cuda

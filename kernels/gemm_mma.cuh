@@ -5,7 +5,7 @@
 // tiles, so the weights stream from memory once per 64 tokens and the tensor cores do the rest.
 //
 // Batch invariant: the reduction order over k is fixed by k alone. Eight warps of a block take the
-// 32-wide k chunks w, w + 8, ... in increasing order (one mma chain per warp), then the warps'
+// 32- or 64-wide (gemm_mma_chunk) k chunks w, w + 8, ... in increasing order (one mma chain per warp), then the warps'
 // partial sums are added in a fixed tree. A token's column of an mma depends only on that token's
 // inputs, so its result is bit-identical whether its step carries 1 or 128 tokens.
 //
@@ -19,9 +19,15 @@ namespace stride::cuda {
 
 // True when the kernel takes this shape (k a multiple of 32); otherwise callers use launch_gemv.
 inline bool gemm_mma_supports(int k) { return k > 0 && k % 32 == 0; }
+// k per warp chunk, fixed by k alone (part of the reduction order): 64 when k allows (each thread
+// then reads 32 contiguous bytes of a weight row, whole 128-byte lines per 4 threads), else 32.
+inline int gemm_mma_chunk(int k) { return k % 64 == 0 ? 64 : 32; }
 
 // x rows 16-byte aligned. Throws stride::Error for unsupported shapes.
 void launch_gemm_mma(const float* x, bool split, int m, int k, const bf16* w, int n, float* y, cudaStream_t s);
+// The same with an explicit chunk (32 or 64; benchmarks compare them).
+void launch_gemm_mma_chunk(const float* x, bool split, int chunk_k, int m, int k, const bf16* w, int n, float* y,
+                           cudaStream_t s);
 
 constexpr int kGemmMmaMaxTokens = 128;
 }

@@ -54,16 +54,18 @@ TEST(CudaGemmMma, MatchesReferenceForEveryTileAndMode) {
 TEST(CudaGemmMma, IsBatchInvariant) {
   STRIDE_REQUIRE_GPU();
   std::mt19937 rng(std::random_device{}());
-  const int k = 896, n = 8300, max_m = 128;
-  Operands o = make_operands(rng, max_m, k, n);
+  const int n = 8300, max_m = 128;
+  // k = 896 takes 64-wide k chunks, k = 928 32-wide ones (gemm_mma_chunk).
+  for (int k : {896, 928})
   for (bool split : {true, false}) {
+    Operands o = make_operands(rng, max_m, k, n);
     DeviceBuffer dall(size_t(max_m) * n * 4), done(size_t(n) * 4);
     launch_gemm_mma(o.x.as<float>(), split, 1, k, o.w.as<bf16>(), n, done.as<float>(), nullptr);
     const auto first_alone = download<float>(done, n);
     for (int m : {2, 8, 9, 33, 64, 100, 128}) {
       launch_gemm_mma(o.x.as<float>(), split, m, k, o.w.as<bf16>(), n, dall.as<float>(), nullptr);
       const auto all = download<float>(dall, size_t(m) * n);
-      EXPECT_EQ(0, std::memcmp(first_alone.data(), all.data(), n * 4)) << "token 0 among " << m << ", split=" << split;
+      EXPECT_EQ(0, std::memcmp(first_alone.data(), all.data(), n * 4)) << "token 0 among " << m << ", split=" << split << ", k=" << k;
       const int last = m - 1;
       launch_gemm_mma(o.x.as<float>() + size_t(last) * k, split, 1, k, o.w.as<bf16>(), n, done.as<float>(), nullptr);
       const auto alone = download<float>(done, n);
