@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "server/completion_items.h"
+#include "server/initialization_options.h"
 
 namespace stride::lsp {
 
@@ -152,6 +153,10 @@ json LspServer::initialize(const json& params) {
   InitializeParams p = parse_initialize_params(params);
   std::lock_guard lock(mutex_);
   if (initialized_) throw InvalidParamsError{"initialize was already called"};
+  // Per-client settings; an invalid one refuses initialize (-32602) and the client may retry.
+  if (auto it = params.find("initializationOptions"); it != params.end()) {
+    apply_initialization_options(*it, options_.settings);
+  }
   // LSP 3.17 §positionEncodings: the client lists encodings by preference; utf-16 is mandatory
   // and the default when it lists none.
   encoding_ = p.position_encodings.empty() ? PositionEncoding::Utf16 : p.position_encodings.front();
