@@ -1,6 +1,5 @@
 #include "server/session_runner.h"
 
-#include <list>
 #include <thread>
 
 #include "transport/frame_reader.h"
@@ -32,19 +31,20 @@ int run_session(ByteStream& stream, std::shared_ptr<BackendLoader> backend, Serv
 }
 
 void serve_connections(Listener& listener, std::shared_ptr<BackendLoader> backend, const ServerOptions& options,
-                       std::atomic<bool>& stop) {
-  std::list<std::thread> threads;
+                       std::atomic<bool>& stop, ConnectionThreads* threads) {
+  ConnectionThreads own;
+  ConnectionThreads& conns = threads ? *threads : own;
   int next_client = 1;
   while (!stop.load()) {
     auto conn = listener.accept();
     if (!conn) break;
+    // Join the sessions that ended since the last accept, so finished threads do not pile up.
+    conns.reap();
     ServerOptions o = options;
     o.client_id = "lsp:" + std::to_string(next_client++);
-    threads.emplace_back([c = std::shared_ptr<ByteStream>(std::move(conn)), backend, o] {
-      run_session(*c, backend, o);
-    });
+    conns.start([c = std::shared_ptr<ByteStream>(std::move(conn)), backend, o] { run_session(*c, backend, o); });
   }
-  for (auto& t : threads) t.join();
+  conns.join_all();
 }
 
 }  // namespace stride::lsp

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "server/connection_threads.h"
 #include "server/lsp_server.h"
 #include "transport/byte_stream.h"
 
@@ -16,7 +17,9 @@ namespace stride::lsp {
 int run_session(ByteStream& stream, std::shared_ptr<BackendLoader> backend, ServerOptions options);
 
 // Accepts connections until `stop` is set or the listener is closed; client ids "lsp:1", "lsp:2"…
+// Each connection runs on its own thread in `threads` (a local set when null; tests pass one to
+// watch the bookkeeping); finished ones are joined as new connections arrive, all at the end.
 void serve_connections(Listener& listener, std::shared_ptr<BackendLoader> backend, const ServerOptions& options,
-                       std::atomic<bool>& stop);
+                       std::atomic<bool>& stop, ConnectionThreads* threads = nullptr);
 
 }  // namespace stride::lsp
