@@ -7,6 +7,7 @@
 #include <thread>
 #include <unistd.h>
 
+#include "bridge/bridge_backend.h"
 #include "bridge/bridge_client.h"
 #include "bridge/bridge_protocol.h"
 #include "completion/completion_service.h"
@@ -18,7 +19,8 @@ namespace {
 const char* kUsage =
     "usage: stride-lsp [--tcp PORT | --socket PATH] [--model DIR] [--backend auto|cpu|cuda]\n"
     "                  [--threads N] [--strategy NAME] [--max-tokens N] [--max-lines N]\n"
-    "                  [--bridge PATH | --no-bridge] [--history PATH | --no-history]\n"
+    "                  [--bridge PATH | --no-bridge] [--bridge-timeout MS] [--bridge-reply-timeout MS]\n"
+    "                  [--history PATH | --no-history]\n"
     "Serves LSP on stdio unless --tcp (127.0.0.1 only) or --socket is given.\n"
     "The model: --model, else $STRIDE_MODEL, else " STRIDE_DEFAULT_MODEL ".\n";
 
@@ -26,6 +28,7 @@ struct Args {
   int tcp_port = -1;
   std::string socket_path, model, bridge_path, history_path;
   bool use_bridge = true, use_history = true;
+  stride::BridgeTimeouts bridge_timeouts;
   stride::EngineOptions engine;
   stride::CompletionSettings settings;
 };
@@ -59,6 +62,8 @@ Args parse_args(int argc, char** argv) {
     else if (s == "--max-lines") a.settings.max_lines = number(i);
     else if (s == "--bridge") a.bridge_path = value(i);
     else if (s == "--no-bridge") a.use_bridge = false;
+    else if (s == "--bridge-timeout") a.bridge_timeouts.greeting_ms = number(i);
+    else if (s == "--bridge-reply-timeout") a.bridge_timeouts.reply_ms = number(i);
     else if (s == "--history") a.history_path = value(i);
     else if (s == "--no-history") a.use_history = false;
     else if (s == "--stdio") {}  // the default; vscode-languageclient passes it
@@ -108,31 +113,57 @@ int main(int argc, char** argv) {
 
   auto loader = std::make_shared<lsp::BackendLoader>();
   std::shared_ptr<CompletionService> service;
+  std::shared_ptr<lsp::CompletionBackend> local_backend;  // set once the local engine is loaded
+  std::mutex local_mutex;
   std::thread load_thread;
-  std::atomic<bool> load_done{false};
-  std::shared_ptr<BridgeClient> bridge;
-  if (args.use_bridge) bridge = BridgeClient::connect(args.bridge_path.empty() ? bridge::default_socket_path() : args.bridge_path);
-  if (bridge) {
-    std::cerr << "stride-lsp: completing through " << bridge->describe() << "\n";
-    loader->set_ready(bridge);
-    load_done = true;
-  } else {
-    // Load in the background: the server answers initialize and takes documents meanwhile.
-    load_thread = std::thread([&] {
+  std::atomic<bool> load_done{true};  // false only while a local load runs
+  // Loads the engine in this process, in the background (initialize and documents are served
+  // meanwhile). `report` = drive `loader` (no bridge) rather than stand by as the bridge's fallback.
+  auto start_local_load = [&](bool report) {
+    load_done = false;
+    load_thread = std::thread([&, report] {
       try {
         EngineOptions opts = args.engine;
-        opts.on_load_progress = [&](float f) { loader->report_progress(f, "loading " + opts.model_dir); };
+        if (report) opts.on_load_progress = [&](float f) { loader->report_progress(f, "loading " + opts.model_dir); };
         std::shared_ptr<Engine> engine = Engine::load(opts);
-        service = CompletionService::create(engine);
+        std::shared_ptr<CompletionService> svc = CompletionService::create(engine);
         const std::string what = "local engine (" + engine->model_info().name + ", " + engine->device_info().name + ")";
         std::cerr << "stride-lsp: completing with " << what << "\n";
-        loader->set_ready(std::make_shared<lsp::ServiceBackend>(service, what));
+        auto backend = std::make_shared<lsp::ServiceBackend>(svc, what);
+        {
+          std::lock_guard lock(local_mutex);
+          service = svc;
+          local_backend = backend;
+        }
+        if (report) loader->set_ready(backend);
       } catch (const std::exception& e) {
         std::cerr << "stride-lsp: " << e.what() << "\n";
-        loader->set_failed(e.what());
+        if (report) loader->set_failed(e.what());
       }
       load_done = true;
     });
+  };
+
+  std::shared_ptr<BridgeClient> bridge;
+  const std::string bridge_path = args.bridge_path.empty() ? bridge::default_socket_path() : args.bridge_path;
+  if (args.use_bridge) bridge = BridgeClient::connect(bridge_path, args.bridge_timeouts);
+  if (bridge) {
+    std::cerr << "stride-lsp: completing through " << bridge->describe() << "\n";
+    // Should the app go away later: reconnect, else load the engine here once and use it.
+    bool fallback_started = false;
+    auto fallback = [&, fallback_started]() mutable -> std::shared_ptr<lsp::CompletionBackend> {
+      std::lock_guard lock(local_mutex);
+      if (!fallback_started) {
+        fallback_started = true;
+        std::cerr << "stride-lsp: the Stride app is gone; loading the model here\n";
+        start_local_load(false);
+      }
+      return local_backend;
+    };
+    loader->set_ready(std::make_shared<BridgeBackend>(bridge, bridge_path, args.bridge_timeouts, fallback));
+  } else {
+    if (args.use_bridge) std::cerr << "stride-lsp: no Stride app answering on " << bridge_path << "; loading the model here\n";
+    start_local_load(true);
   }
 
   lsp::ServerOptions options;
@@ -171,7 +202,8 @@ int main(int argc, char** argv) {
     std::_Exit(code);
   }
   if (load_thread.joinable()) load_thread.join();
-  if (service) service->shutdown();
+  loader.reset();  // the sessions are over; drops the bridge connection
   bridge.reset();
+  if (service) service->shutdown();
   return code;
 }

@@ -1,7 +1,5 @@
 #include "bridge/bridge_client.h"
 
-#include <poll.h>
-
 #include "bridge/bridge_protocol.h"
 #include "transport/frame_reader.h"
 
@@ -24,12 +22,17 @@ class BridgeClient::Handle : public CompletionRequestHandle {
 
 namespace {
 
-// Reads frames until the server's hello (or timeout/EOF). Leftover bytes stay in `reader`.
+constexpr const char* kClosed = "the Stride app closed the bridge";
+
+// Reads frames until the server's hello; false on timeout, EOF or anything else first.
 bool read_hello(lsp::ByteStream& s, lsp::FrameReader& reader, int timeout_ms) {
-  (void)timeout_ms;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   char buf[4096];
   lsp::Frame f;
   while (!reader.next(f)) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    // A process that accepts but never speaks (a hung app) must not stall stride-lsp's start.
+    if (left.count() <= 0 || s.wait_readable(static_cast<int>(left.count())) <= 0) return false;
     size_t n = s.read_some(buf, sizeof buf);
     if (n == 0) return false;
     reader.feed(std::string_view(buf, n));
@@ -40,27 +43,35 @@ bool read_hello(lsp::ByteStream& s, lsp::FrameReader& reader, int timeout_ms) {
 
 }  // namespace
 
-std::shared_ptr<BridgeClient> BridgeClient::connect(const std::string& socket_path, int timeout_ms) {
+std::shared_ptr<BridgeClient> BridgeClient::connect(const std::string& socket_path, BridgeTimeouts timeouts) {
   auto stream = lsp::connect_unix_socket(socket_path);
   if (!stream) return nullptr;
   // The hello is the first frame and arrives alone; a reader consuming it leaves nothing behind.
   lsp::FrameReader reader;
-  if (!read_hello(*stream, reader, timeout_ms)) return nullptr;
-  std::shared_ptr<BridgeClient> c(new BridgeClient(std::move(stream), socket_path));
+  if (!read_hello(*stream, reader, timeouts.greeting_ms)) return nullptr;
+  std::shared_ptr<BridgeClient> c(new BridgeClient(std::move(stream), socket_path, timeouts));
   c->reader_ = std::thread([c_raw = c.get()] { c_raw->read_loop(); });
+  c->watchdog_ = std::thread([c_raw = c.get()] { c_raw->watchdog_loop(); });
   return c;
 }
 
-BridgeClient::BridgeClient(std::unique_ptr<lsp::ByteStream> stream, std::string path)
-    : stream_(std::move(stream)), path_(std::move(path)) {}
+BridgeClient::BridgeClient(std::unique_ptr<lsp::ByteStream> stream, std::string path, BridgeTimeouts timeouts)
+    : stream_(std::move(stream)), path_(std::move(path)), timeouts_(timeouts) {}
 
 BridgeClient::~BridgeClient() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  watchdog_cv_.notify_all();
   stream_->close();
-  if (reader_.joinable()) {
-    if (reader_.get_id() == std::this_thread::get_id()) {
-      reader_.detach();
+  // The last reference may be dropped from a completion callback, i.e. on the reader thread.
+  for (std::thread* t : {&reader_, &watchdog_}) {
+    if (!t->joinable()) continue;
+    if (t->get_id() == std::this_thread::get_id()) {
+      t->detach();
     } else {
-      reader_.join();
+      t->join();
     }
   }
 }
@@ -78,16 +89,17 @@ std::shared_ptr<CompletionRequestHandle> BridgeClient::submit(CompletionInput in
     std::lock_guard lock(mutex_);
     if (!connected_) {
       CompletionOutput out;
-      out.error = "the Stride app closed the bridge";
+      out.error = broken_reason_.empty() ? kClosed : broken_reason_;
       on_done(out);
       return nullptr;
     }
     id = next_id_++;
-    pending_[id] = std::move(on_done);
+    pending_[id] = Pending{std::move(on_done), Clock::now() + std::chrono::milliseconds(timeouts_.reply_ms)};
   }
+  watchdog_cv_.notify_all();
   json msg{{"op", "complete"}, {"id", id}, {"input", bridge::to_json(input)}};
   if (!stream_->write_all(lsp::encode_frame(msg.dump(-1, ' ', false, json::error_handler_t::replace)))) {
-    fail_all("the Stride app closed the bridge");
+    fail_all(kClosed);
   }
   return std::make_shared<Handle>(weak_from_this(), id);
 }
@@ -97,16 +109,43 @@ void BridgeClient::send_cancel(int64_t id) {
 }
 
 void BridgeClient::fail_all(const std::string& why) {
-  std::map<int64_t, OnDone> left;
+  std::map<int64_t, Pending> left;
+  std::string reason;
   {
     std::lock_guard lock(mutex_);
     connected_ = false;
+    if (broken_reason_.empty()) broken_reason_ = why;  // the watchdog's timeout wins over "closed"
+    reason = broken_reason_;
     left.swap(pending_);
   }
-  for (auto& [id, done] : left) {
+  watchdog_cv_.notify_all();
+  for (auto& [id, p] : left) {
     CompletionOutput out;
-    out.error = why;
-    done(out);
+    out.error = reason;
+    p.on_done(out);
+  }
+}
+
+// Sleeps until the earliest reply deadline; a late reply breaks the connection (closing the
+// stream wakes the reader, which fails every pending request with the reason recorded here).
+void BridgeClient::watchdog_loop() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_ && connected_) {
+    if (pending_.empty()) {
+      watchdog_cv_.wait(lock);
+      continue;
+    }
+    auto earliest = Clock::time_point::max();
+    for (const auto& [id, p] : pending_) earliest = std::min(earliest, p.deadline);
+    if (Clock::now() < earliest) {
+      watchdog_cv_.wait_until(lock, earliest);
+      continue;
+    }
+    broken_reason_ = "the Stride app did not answer within " + std::to_string(timeouts_.reply_ms) + " ms";
+    connected_ = false;
+    lock.unlock();
+    stream_->close();
+    return;
   }
 }
 
@@ -127,13 +166,13 @@ void BridgeClient::read_loop() {
         std::lock_guard lock(mutex_);
         auto it = pending_.find(j["id"].get<int64_t>());
         if (it == pending_.end()) continue;
-        done = std::move(it->second);
+        done = std::move(it->second.on_done);
         pending_.erase(it);
       }
       done(bridge::output_from_json(j));
     }
   }
-  fail_all("the Stride app closed the bridge");
+  fail_all(kClosed);
 }
 
 }  // namespace stride

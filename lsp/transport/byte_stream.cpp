@@ -60,9 +60,18 @@ bool FdStream::write_all(std::string_view data) {
   return true;
 }
 
+int FdStream::wait_readable(int timeout_ms) {
+  pollfd p{read_fd_, POLLIN, 0};
+  for (;;) {
+    int r = ::poll(&p, 1, timeout_ms);
+    if (r < 0 && errno == EINTR) continue;  // a signal: waiting somewhat longer is harmless
+    if (r < 0) return -1;
+    return r == 0 ? 0 : 1;
+  }
+}
+
 void FdStream::close() {
-  if (closed_) return;
-  closed_ = true;
+  if (closed_.exchange(true)) return;
   // shutdown() wakes a reader blocked in read(); for pipes there is no such call, so the
   // process-level stdio session simply ends at EOF.
   ::shutdown(read_fd_, SHUT_RDWR);

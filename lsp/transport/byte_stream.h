@@ -2,6 +2,7 @@
 // Framing (frame_reader.h) and JSON-RPC sit on top and do not care which one it is.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -18,6 +19,13 @@ class ByteStream {
   virtual bool write_all(std::string_view data) = 0;
   // Unblocks a pending read_some (it then returns 0); used when shutting a session down.
   virtual void close() = 0;
+  // Waits until read_some would not block: 1 = readable (data, end of stream or error),
+  // 0 = `timeout_ms` passed, -1 = error. timeout_ms < 0 waits forever. Streams that cannot wait
+  // report readable at once (read_some then blocks as before).
+  virtual int wait_readable(int timeout_ms) {
+    (void)timeout_ms;
+    return 1;
+  }
 };
 
 // A pair of file descriptors (stdin/stdout, or one socket for both directions).
@@ -28,11 +36,12 @@ class FdStream : public ByteStream {
   size_t read_some(char* buf, size_t size) override;
   bool write_all(std::string_view data) override;
   void close() override;
+  int wait_readable(int timeout_ms) override;
 
  private:
   int read_fd_, write_fd_;
   bool owns_;
-  bool closed_ = false;
+  std::atomic<bool> closed_{false};  // close() may come from another thread (a watchdog)
   std::mutex write_mutex_;
 };
 
