@@ -126,7 +126,7 @@ void MainWindow::buildMenus() {
   edit->addAction(tr("&Redo"), this, [this] { if (auto* e = currentEditor()) e->redo(); }, QKeySequence::Redo);
   edit->addSeparator();
   edit->addAction(tr("&Complete Now"), this, [this] { if (auto* e = currentEditor()) e->completion().requestNow(); },
-                  QKeySequence(Qt::CTRL | Qt::Key_Space));
+                  QKeySequence(QStringLiteral("Ctrl+Space")));
 
   QMenu* tools = menuBar()->addMenu(tr("&Tools"));
   tools->addAction(tr("&Settings…"), this, &MainWindow::openSettings);
