@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <map>
 
+#include "chi_square.h"
 #include "decode_loop.h"
 #include "model/model_weights.h"
 #include "random_model_folder.h"
@@ -97,27 +98,9 @@ TEST(CpuSpeculativeSampling, FirstTokensFollowTheTargetDistribution) {
         if (branch != "base") guesses += n;
       }
     }
-    // Pearson chi-square, cells with an expected count under 5 pooled.
-    double chi2 = 0, pooled_e = 0, pooled_o = 0;
-    int bins = 0;
-    for (const auto& [cell, prob] : exact) {
-      const double e = prob * kRuns;
-      const double o = counts.count(cell) ? counts[cell] : 0;
-      if (e < 5) {
-        pooled_e += e;
-        pooled_o += o;
-        continue;
-      }
-      chi2 += (o - e) * (o - e) / e;
-      ++bins;
-    }
-    if (pooled_e > 0) {
-      chi2 += (pooled_o - pooled_e) * (pooled_o - pooled_e) / pooled_e;
-      ++bins;
-    }
-    const int df = bins - 1;
-    const double a = 2.0 / (9.0 * df);
-    const double critical = df * std::pow(1.0 - a + 3.719 * std::sqrt(a), 3);  // significance 1e-4
+    const ChiSquareFit fit = chi_square_fit(exact, counts, kRuns);
+    const double chi2 = fit.chi2, critical = fit.critical;
+    const int df = fit.df;
     std::printf("cpu %s: chi2 %.1f (critical %.1f, df %d), accepted guesses %d\n", c.name, chi2, critical, df, guesses);
     EXPECT_LT(chi2, critical) << c.name;
     if (c.kind != StrategyKind::Sample) EXPECT_GT(guesses, kRuns / 50) << c.name;

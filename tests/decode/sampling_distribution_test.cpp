@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <map>
 
+#include "chi_square.h"
 #include "decode_loop.h"
 #include "mock_backend.h"
 
@@ -15,12 +16,6 @@ namespace {
 
 constexpr int kVocab = 8;
 constexpr int kRuns = 6000;
-
-// Upper quantile of chi-square(df) for a standard normal z (Wilson–Hilferty).
-double chi_square_quantile(int df, double z) {
-  const double a = 2.0 / (9.0 * df);
-  return df * std::pow(1.0 - a + z * std::sqrt(a), 3);
-}
 
 struct Joint {
   std::map<std::vector<TokenId>, double> p;  // exact probabilities of (t1, t2, t3)
@@ -49,37 +44,6 @@ Joint exact_joint(const MockBackend& model, const std::vector<TokenId>& prompt, 
     seq.pop_back();
   }
   return j;
-}
-
-struct Fit {
-  double chi2 = 0, critical = 0;
-  int df = 0;
-};
-
-// Cells with an expected count under 5 are pooled into one bin.
-Fit goodness_of_fit(const Joint& exact, const std::map<std::vector<TokenId>, int>& counts, int runs) {
-  Fit f;
-  double pooled_expected = 0, pooled_observed = 0;
-  int bins = 0;
-  for (const auto& [cell, prob] : exact.p) {
-    const double e = prob * runs;
-    auto it = counts.find(cell);
-    const double o = it == counts.end() ? 0 : it->second;
-    if (e < 5) {
-      pooled_expected += e;
-      pooled_observed += o;
-      continue;
-    }
-    f.chi2 += (o - e) * (o - e) / e;
-    ++bins;
-  }
-  if (pooled_expected > 0) {
-    f.chi2 += (pooled_observed - pooled_expected) * (pooled_observed - pooled_expected) / pooled_expected;
-    ++bins;
-  }
-  f.df = bins - 1;
-  f.critical = chi_square_quantile(f.df, 3.719);  // significance 1e-4
-  return f;
 }
 
 struct Case {
@@ -120,7 +84,7 @@ void check_strategy_distribution(const SamplingParams& base, float sharpness) {
       }
       steps += res.stats.steps;
     }
-    const Fit fit = goodness_of_fit(exact, counts, kRuns);
+    const ChiSquareFit fit = chi_square_fit(exact.p, counts, kRuns);
     std::printf("%s: chi2 %.1f (critical %.1f, df %d), accepted guesses %d, steps %d\n", c.name, fit.chi2, fit.critical, fit.df, guesses, steps);
     EXPECT_LT(fit.chi2, fit.critical) << c.name << ": chi2 " << fit.chi2 << " df " << fit.df;
     if (c.kind != StrategyKind::Sample) {
@@ -162,7 +126,7 @@ TEST(SpeculativeSampling, ChiSquareDetectsABiasedSampler) {
     LoopResult res = run_decode(other, req);
     counts[{res.ids[0], res.ids[1], res.ids[2]}]++;
   }
-  const Fit fit = goodness_of_fit(exact, counts, kRuns);
+  const ChiSquareFit fit = chi_square_fit(exact.p, counts, kRuns);
   EXPECT_GT(fit.chi2, fit.critical);
 }
 
