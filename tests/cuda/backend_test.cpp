@@ -1,5 +1,6 @@
 // The CUDA backend as a whole: batch invariance, accept/truncate, and the tiny real model
 // against the CPU reference backend and the Hugging Face greedy fixture.
+#include <cstdlib>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
@@ -171,6 +172,49 @@ TEST(CudaBackend, TruncateThenRecomputeGivesTheSameLogitsAndLongStepsRunInChunks
   b->truncate(2000);
   EXPECT_EQ(b->cache_len(), 2000);
   EXPECT_THROW(b->forward(causal_step(random_tokens(rng, 1001, c.vocab_size), 2000)), Error);
+}
+
+// Sets an environment variable for the lifetime of the object (backends read their switches when built).
+struct ScopedEnv {
+  std::string name;
+  ScopedEnv(const char* n, const char* v) : name(n) { setenv(n, v, 1); }
+  ~ScopedEnv() { unsetenv(name.c_str()); }
+};
+
+TEST(CudaBackend, FlashPrefillAttentionGivesTheLogitsOfTheSplitKernel) {
+  STRIDE_REQUIRE_GPU();
+  std::mt19937 rng(std::random_device{}());
+  ModelConfig c = small_config();
+  c.head_dim = 128;  // the head size of the 1.5B and 7B models
+  c.num_heads = 2;
+  c.num_kv_heads = 1;
+  const uint64_t seed = rng();
+  auto split = make_cuda_backend_random(c, seed, 3000);
+  std::unique_ptr<Backend> flash;
+  {
+    ScopedEnv env("STRIDE_CUDA_PREFILL_ATTENTION", "flash");
+    flash = make_cuda_backend_random(c, seed, 3000);
+  }
+  // A 2300-token prompt runs in three chunks (the later ones over a committed prefix), then a
+  // 333-token prompt step on top of it (prefix reuse); the last 5 rows of each get logits.
+  const auto toks = random_tokens(rng, 2633, c.vocab_size);
+  const std::vector<int32_t> first(toks.begin(), toks.begin() + 2300), second(toks.begin() + 2300, toks.end());
+  int pos = 0;
+  for (const auto* part : {&first, &second}) {
+    const int n = int(part->size());
+    split->forward(causal_step(*part, pos, n - 5));
+    flash->forward(causal_step(*part, pos, n - 5));
+    for (int row = n - 5; row < n; ++row) {
+      std::vector<float> lf, ls;
+      flash->logits(row, lf);
+      split->logits(row, ls);
+      std::vector<double> ref(ls.begin(), ls.end());
+      EXPECT_LT(rel_error(lf, ref), 1e-2) << "row " << row << " of a " << n << "-token prompt step at " << pos;
+    }
+    accept_all(*split, n);
+    accept_all(*flash, n);
+    pos += n;
+  }
 }
 
 std::string shared(const std::string& rel) { return std::string(STRIDE_SHARED_DIR) + "/" + rel; }

@@ -8,6 +8,7 @@
 
 #include "kernels/argmax.cuh"
 #include "kernels/attention.cuh"
+#include "kernels/attention_prefill.cuh"
 #include "kernels/convert.cuh"
 #include "kernels/embedding.cuh"
 #include "kernels/gemm_mma.cuh"
@@ -236,6 +237,17 @@ class CudaBackend final : public Backend {
     return !(v && std::string(v) == "0");
   }
 
+  // Attention of prompt steps, by STRIDE_CUDA_PREFILL_ATTENTION: "split" (default: the split-K
+  // CUDA-core kernel that decode uses) or "flash" (tensor cores, attention_prefill.cuh; opt-in until
+  // it has been measured on a GPU). Decode and verification steps always take the split kernel.
+  static bool flash_prefill_from_env() {
+    const char* v = std::getenv("STRIDE_CUDA_PREFILL_ATTENTION");
+    const std::string m = v ? v : "split";
+    if (m == "split") return false;
+    if (m == "flash") return true;
+    throw Error("STRIDE_CUDA_PREFILL_ATTENTION must be split or flash, not '" + m + "'");
+  }
+
   void drop_graphs() {
     for (auto& [key, exec] : graphs_) cudaGraphExecDestroy(exec);
     graphs_.clear();
@@ -345,7 +357,11 @@ class CudaBackend final : public Backend {
       a.chunk = invariant ? kDecodeKeyChunk : kPrefillKeyChunk;
       a.splits = attention_splits(cache_len_, i1, a.chunk);
       a.partials = partials_.as<float>();
-      launch_attention(a, kv, s);
+      if (!invariant && flash_prefill_ && attention_prefill_supports(a)) {
+        launch_attention_prefill(a, kv, s);
+      } else {
+        launch_attention(a, kv, s);
+      }
       matmul(invariant, attn_.as<float>(), m, qd, L.o, h, delta);
       launch_add_rmsnorm(residual, delta, L.post_attn_norm, m, h, eps, x, s);
       matmul(invariant, x, m, h, L.gate_up, 2 * inter, gu_.as<float>());
@@ -376,6 +392,7 @@ class CudaBackend final : public Backend {
   std::map<std::tuple<int, int, bool, int>, cudaGraphExec_t> graphs_;
   bool graphs_enabled_ = graphs_from_env();
   MatmulMode mode_ = mode_from_env();
+  bool flash_prefill_ = flash_prefill_from_env();
   int scratch_rows_ = 0;
   int cache_len_ = 0, last_n_ = 0, logits_from_ = 0;
   bool accepted_ = false;
