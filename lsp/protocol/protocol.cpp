@@ -133,10 +133,22 @@ json parse_cancel_id(const json& params) {
   return id;
 }
 
+ExecuteCommandParams parse_execute_command(const json& params) {
+  ExecuteCommandParams p;
+  p.command = string_member(params, "command", "params");
+  if (auto a = params.find("arguments"); a != params.end() && !a->is_null()) {
+    if (!a->is_array()) bad("params.arguments", "expected an array");
+    p.arguments = *a;
+  }
+  return p;
+}
+
 json to_json(const Position& p) { return {{"line", p.line}, {"character", p.character}}; }
 json to_json(const Range& r) { return {{"start", to_json(r.start)}, {"end", to_json(r.end)}}; }
+json to_json(const Command& c) { return {{"title", c.title}, {"command", c.command}, {"arguments", c.arguments}}; }
 
-json initialize_result(PositionEncoding encoding, const std::string& server_version) {
+json initialize_result(PositionEncoding encoding, const std::string& server_version,
+                       const std::vector<std::string>& commands) {
   json caps{
       {"positionEncoding", to_string(encoding)},
       // Full = 1, Incremental = 2; we take incremental edits.
@@ -144,12 +156,17 @@ json initialize_result(PositionEncoding encoding, const std::string& server_vers
       {"inlineCompletionProvider", json::object()},
       {"completionProvider", {{"resolveProvider", false}, {"triggerCharacters", json::array()}}},
   };
+  if (!commands.empty()) caps["executeCommandProvider"] = {{"commands", commands}};
   return {{"capabilities", caps}, {"serverInfo", {{"name", "stride-lsp"}, {"version", server_version}}}};
 }
 
 json inline_completion_list(const std::vector<InlineCompletionItem>& items) {
   json arr = json::array();
-  for (const auto& it : items) arr.push_back({{"insertText", it.insert_text}, {"range", to_json(it.range)}});
+  for (const auto& it : items) {
+    json item{{"insertText", it.insert_text}, {"range", to_json(it.range)}};
+    if (it.command) item["command"] = to_json(*it.command);
+    arr.push_back(std::move(item));
+  }
   return {{"items", arr}};
 }
 
@@ -164,6 +181,7 @@ json completion_list(const std::vector<CompletionItem>& items) {
         {"detail", it.detail},
         {"filterText", it.insert_text},
     });
+    if (it.command) arr.back()["command"] = to_json(*it.command);
   }
   // Incomplete: the answer depends on the exact cursor, so the client must ask again as it types.
   return {{"isIncomplete", true}, {"items", arr}};

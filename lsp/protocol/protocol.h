@@ -62,9 +62,18 @@ struct TextDocumentPositionParams {
   Position position;
 };
 
+// §Command: what the client runs after the user accepted an item (InlineCompletionItem.command,
+// CompletionItem.command); `arguments` is a JSON array.
+struct Command {
+  std::string title;
+  std::string command;
+  json arguments = json::array();
+};
+
 struct InlineCompletionItem {
   std::string insert_text;
   Range range;
+  std::optional<Command> command;
 };
 
 // The server's answer to textDocument/completion: one plain-text item (no snippets).
@@ -73,6 +82,13 @@ struct CompletionItem {
   std::string insert_text;
   Range range;
   std::string detail;
+  std::optional<Command> command;
+};
+
+// workspace/executeCommand
+struct ExecuteCommandParams {
+  std::string command;
+  json arguments = json::array();  // [] when absent
 };
 
 Position parse_position(const json& j, const char* field);
@@ -83,10 +99,14 @@ DidChangeParams parse_did_change(const json& params);
 DidCloseParams parse_did_close(const json& params);
 TextDocumentPositionParams parse_text_document_position(const json& params);
 json parse_cancel_id(const json& params);  // $/cancelRequest
+ExecuteCommandParams parse_execute_command(const json& params);
 
 json to_json(const Position& p);
 json to_json(const Range& r);
-json initialize_result(PositionEncoding encoding, const std::string& server_version);
+json to_json(const Command& c);
+// `commands`: what workspace/executeCommand accepts (executeCommandProvider.commands).
+json initialize_result(PositionEncoding encoding, const std::string& server_version,
+                       const std::vector<std::string>& commands = {});
 json inline_completion_list(const std::vector<InlineCompletionItem>& items);
 json completion_list(const std::vector<CompletionItem>& items);
 

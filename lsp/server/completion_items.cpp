@@ -43,7 +43,7 @@ CompletionInput make_completion_input(const TextDocument& doc, size_t cursor, co
 InlineCompletionItem make_inline_item(const TextDocument& doc, size_t cursor, const std::string& completion,
                                       PositionEncoding enc) {
   const Position at = doc.position_of(cursor, enc);
-  return InlineCompletionItem{completion, Range{at, at}};
+  return InlineCompletionItem{completion, Range{at, at}, std::nullopt};
 }
 
 CompletionItem make_plain_item(const TextDocument& doc, size_t cursor, const std::string& completion,

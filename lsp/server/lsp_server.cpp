@@ -1,6 +1,7 @@
 #include "server/lsp_server.h"
 
 #include <chrono>
+#include <iostream>
 
 #include "server/completion_items.h"
 #include "server/initialization_options.h"
@@ -26,7 +27,10 @@ std::shared_ptr<LspServer> LspServer::create(std::shared_ptr<BackendLoader> back
 }
 
 LspServer::LspServer(std::shared_ptr<BackendLoader> backend, Send send, ServerOptions options)
-    : loader_(std::move(backend)), send_(std::move(send)), options_(std::move(options)) {}
+    : loader_(std::move(backend)),
+      send_(std::move(send)),
+      options_(std::move(options)),
+      served_(options_.history, options_.history_mutex) {}
 
 LspServer::~LspServer() {
   if (listener_token_) loader_->unsubscribe(listener_token_);
@@ -94,6 +98,9 @@ void LspServer::on_request(const IncomingMessage& m) {
       request_completion(m.id, params, CompletionKind::Inline);
     } else if (m.method == "textDocument/completion") {
       request_completion(m.id, params, CompletionKind::Plain);
+    } else if (m.method == "workspace/executeCommand") {
+      execute_command(params);
+      send_result(m.id, nullptr);
     } else {
       send_error(m.id, ErrorCode::MethodNotFound, "unknown method " + m.method);
     }
@@ -162,7 +169,7 @@ json LspServer::initialize(const json& params) {
   encoding_ = p.position_encodings.empty() ? PositionEncoding::Utf16 : p.position_encodings.front();
   client_progress_ = p.work_done_progress;
   initialized_ = true;
-  return initialize_result(encoding_, options_.version);
+  return initialize_result(encoding_, options_.version, {kAcceptedCommand});
 }
 
 void LspServer::did_open(const json& params) {
@@ -189,15 +196,29 @@ void LspServer::did_change(const json& params) {
 
 void LspServer::did_close(const json& params) {
   DidCloseParams p = parse_did_close(params);
-  std::lock_guard lock(mutex_);
-  if (documents_.erase(p.uri) == 0) throw InvalidParamsError{"document was never opened: " + p.uri};
-  std::erase(recent_uris_, p.uri);
+  {
+    std::lock_guard lock(mutex_);
+    if (documents_.erase(p.uri) == 0) throw InvalidParamsError{"document was never opened: " + p.uri};
+    std::erase(recent_uris_, p.uri);
+  }
+  dismiss_served(p.uri);
+}
+
+// workspace/executeCommand. The only command is stride.accepted [history id], which the client
+// runs after the user accepted an item we served.
+void LspServer::execute_command(const json& params) {
+  ExecuteCommandParams p = parse_execute_command(params);
+  if (p.command != kAcceptedCommand) throw InvalidParamsError{"params.command: unknown command " + p.command};
+  served_.accept(parse_accepted_arguments(p.arguments));
 }
 
 // ---- completions --------------------------------------------------------------------------------
 
 void LspServer::request_completion(const json& id, const json& params, CompletionKind kind) {
   TextDocumentPositionParams p = parse_text_document_position(params);
+  // The user typed on: the document's earlier item, shown and never accepted, was dismissed.
+  // (Before this request is queued, so that its own answer cannot be the one dismissed.)
+  dismiss_served(p.uri);
   const std::string key = id.dump();
   std::shared_ptr<CompletionRequestHandle> superseded;
   json superseded_held_id;
@@ -300,23 +321,33 @@ void LspServer::finish(const std::string& key, const CompletionOutput& out) {
     send_error(p.id, ErrorCode::RequestFailed, out.error);
     return;
   }
+  // Recorded before the reply so that the history is complete once the client has its answer;
+  // the item's command carries the row id (no history, no command).
+  std::optional<Command> accepted;
+  if (!out.text.empty()) {
+    if (auto row = record_history(p, out)) accepted = accepted_command(*row);
+  }
   json result;
   if (p.kind == CompletionKind::Inline) {
     std::vector<InlineCompletionItem> items;
-    if (!out.text.empty()) items.push_back(make_inline_item(p.snapshot, p.cursor, out.text, encoding_));
+    if (!out.text.empty()) {
+      items.push_back(make_inline_item(p.snapshot, p.cursor, out.text, encoding_));
+      items.back().command = accepted;
+    }
     result = inline_completion_list(items);
   } else {
     std::vector<CompletionItem> items;
-    if (!out.text.empty()) items.push_back(make_plain_item(p.snapshot, p.cursor, out.text, encoding_));
+    if (!out.text.empty()) {
+      items.push_back(make_plain_item(p.snapshot, p.cursor, out.text, encoding_));
+      items.back().command = accepted;
+    }
     result = completion_list(items);
   }
-  // Recorded before the reply so that the history is complete once the client has its answer.
-  if (!out.text.empty()) record_history(p, out);
   send_result(p.id, result);
 }
 
-void LspServer::record_history(const Pending& p, const CompletionOutput& out) {
-  if (!options_.history) return;
+std::optional<int64_t> LspServer::record_history(const Pending& p, const CompletionOutput& out) {
+  if (!served_.enabled()) return std::nullopt;
   HistoryRow row;
   row.time_ms = now_ms();
   row.file_type = file_type_of(p.snapshot);
@@ -326,14 +357,19 @@ void LspServer::record_history(const Pending& p, const CompletionOutput& out) {
   row.tokens = out.result.generated_tokens;
   row.tokens_per_step = out.result.tokens_per_step();
   row.strategy = to_string(out.result.strategy);
-  row.source = "lsp";
-  row.outcome = "pending";  // LSP has no acceptance notification for inline items
   try {
-    std::unique_lock<std::mutex> lock;
-    if (options_.history_mutex) lock = std::unique_lock(*options_.history_mutex);
-    options_.history->add(row);
+    return served_.record(p.uri, row);  // source lsp, outcome pending until the client accepts
   } catch (const std::exception& e) {
     log(MessageType::Warning, std::string("stride-lsp: could not record history: ") + e.what());
+    return std::nullopt;
+  }
+}
+
+void LspServer::dismiss_served(const std::string& uri) {
+  try {
+    served_.dismiss(uri);
+  } catch (const std::exception& e) {
+    log(MessageType::Warning, std::string("stride-lsp: could not update history: ") + e.what());
   }
 }
 
@@ -432,6 +468,12 @@ void LspServer::close() {
     }
   }
   for (auto& h : handles) h->cancel();
+  // What the client showed and never accepted is dismissed once the editor is gone.
+  try {
+    served_.dismiss_all();
+  } catch (const std::exception& e) {
+    std::cerr << "stride-lsp: could not update history: " << e.what() << "\n";  // no client to tell
+  }
 }
 
 bool LspServer::exit_requested() const {

@@ -9,19 +9,22 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "completion/completion_service.h"
 #include "protocol/protocol.h"
 #include "server/backend_loader.h"
+#include "server/served_completions.h"
 #include "server/text_document.h"
 
 namespace stride::lsp {
 
 struct ServerOptions {
   std::string client_id = "lsp:1";      // fair queuing key in the CompletionService
-  HistoryStore* history = nullptr;       // optional; every served completion is recorded
+  HistoryStore* history = nullptr;       // optional; every served completion is recorded, and
+                                         // its item carries the stride.accepted command
   std::mutex* history_mutex = nullptr;   // guards `history` when sessions share it
   CompletionSettings settings;
   std::string version = "0.1.0";
@@ -70,6 +73,7 @@ class LspServer : public std::enable_shared_from_this<LspServer> {
   void did_change(const json& params);
   void did_close(const json& params);
   void cancel_request(const json& params);
+  void execute_command(const json& params);
   void request_completion(const json& id, const json& params, CompletionKind kind);
 
   void submit_locked(const std::string& key);
@@ -84,12 +88,15 @@ class LspServer : public std::enable_shared_from_this<LspServer> {
   void on_backend_progress(float fraction, const std::string& message);
   void on_backend_ready();
   void on_backend_failed(const std::string& error);
-  void record_history(const Pending& p, const CompletionOutput& out);
+  // The history row id of a served completion; nullopt without history or when the write failed.
+  std::optional<int64_t> record_history(const Pending& p, const CompletionOutput& out);
+  void dismiss_served(const std::string& uri);
 
   std::shared_ptr<BackendLoader> loader_;
   Send send_;
   ServerOptions options_;
   int listener_token_ = 0;
+  ServedCompletions served_;  // own lock; never called with mutex_ held (SQLite writes)
 
   mutable std::mutex mutex_;
   bool initialized_ = false, shutdown_ = false, exit_ = false, closed_ = false;

@@ -94,6 +94,27 @@ TEST(Protocol, ResultsHaveTheSpecShapes) {
   json comp = completion_list({{"lbl", "text", Range{{0, 0}, {0, 1}}, "Stride"}});
   EXPECT_EQ(comp["items"][0]["insertTextFormat"], 1);
   EXPECT_EQ(comp["items"][0]["textEdit"]["newText"], "text");
+  EXPECT_FALSE(init["capabilities"].contains("executeCommandProvider"));  // no commands given
+  EXPECT_FALSE(inl["items"][0].contains("command"));
+  EXPECT_FALSE(comp["items"][0].contains("command"));
+}
+
+TEST(Protocol, CommandsOnItemsAndExecuteCommandParams) {
+  json init = initialize_result(PositionEncoding::Utf16, "1.0", {"stride.accepted"});
+  EXPECT_EQ(init["capabilities"]["executeCommandProvider"]["commands"], json::array({"stride.accepted"}));
+  const Command cmd{"t", "stride.accepted", json::array({42})};
+  json inl = inline_completion_list({{"x", Range{{0, 0}, {0, 0}}, cmd}});
+  EXPECT_EQ(inl["items"][0]["command"], (json{{"title", "t"}, {"command", "stride.accepted"}, {"arguments", {42}}}));
+  json comp = completion_list({{"l", "x", Range{{0, 0}, {0, 0}}, "Stride", cmd}});
+  EXPECT_EQ(comp["items"][0]["command"]["arguments"], json::array({42}));
+
+  ExecuteCommandParams p = parse_execute_command(json::parse(R"({"command":"c","arguments":[1,"a"]})"));
+  EXPECT_EQ(p.command, "c");
+  EXPECT_EQ(p.arguments, json::parse(R"([1,"a"])"));
+  EXPECT_EQ(parse_execute_command(json::parse(R"({"command":"c"})")).arguments, json::array());
+  EXPECT_THROW(parse_execute_command(json::parse(R"({"arguments":[]})")), InvalidParamsError);
+  EXPECT_THROW(parse_execute_command(json::parse(R"({"command":"c","arguments":{}})")), InvalidParamsError);
+  EXPECT_THROW(parse_execute_command(json::parse(R"([1])")), InvalidParamsError);
 }
 
 }  // namespace
