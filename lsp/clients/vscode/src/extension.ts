@@ -1,6 +1,9 @@
 // Stride for VS Code: runs stride-lsp over stdio. vscode-languageclient 9 registers the LSP 3.18
 // inline completion feature itself (textDocument/inlineCompletion → InlineCompletionItemProvider),
-// so the ghost text, Tab to accept and cancellation when typing on come from VS Code.
+// so the ghost text, Tab to accept and cancellation when typing on come from VS Code. Acceptance
+// needs no code here either: the client registers the server's executeCommandProvider commands
+// (stride.accepted) as VS Code commands that send workspace/executeCommand, and converts each
+// item's LSP command into the vscode.InlineCompletionItem's command, which VS Code runs on accept.
 import * as vscode from "vscode";
 import { LanguageClient, LanguageClientOptions, ServerOptions, TransportKind } from "vscode-languageclient/node";
 

@@ -1,13 +1,14 @@
 -- Stride inline completions for Neovim (works on 0.7.2): starts stride-lsp with
 -- vim.lsp.start_client, asks textDocument/inlineCompletion while you type in insert mode, shows
 -- the answer as ghost text (extmark virt_text for the cursor line, virt_lines for the rest) and
--- <Tab> accepts it.
+-- <Tab> accepts it. An accepted item's command (stride.accepted, with the item's history id) is
+-- sent back as workspace/executeCommand, so the history records the acceptance.
 local M = {}
 
 local ns = vim.api.nvim_create_namespace("stride_ghost")
 local config = { cmd = { "stride-lsp" }, debounce_ms = 150, filetypes = nil }
 local client_id = nil
-local ghost = {}  -- bufnr -> { text = ..., row = ..., col = ... }
+local ghost = {}  -- bufnr -> { text = ..., row = ..., col = ..., command = LSP Command or nil }
 local timer = nil
 
 local function clear(bufnr)
@@ -15,7 +16,8 @@ local function clear(bufnr)
   ghost[bufnr] = nil
 end
 
-local function show(bufnr, row, col, text)
+-- `command`: the item's LSP Command, run on the server once the item is accepted.
+local function show(bufnr, row, col, text, command)
   clear(bufnr)
   if text == nil or text == "" then return end
   local lines = vim.split(text, "\n", { plain = true })
@@ -29,7 +31,7 @@ local function show(bufnr, row, col, text)
   local line = vim.api.nvim_buf_get_lines(bufnr, row, row + 1, false)[1] or ""
   if col < #line then opts.virt_text_pos = "eol" end
   vim.api.nvim_buf_set_extmark(bufnr, ns, row, col, opts)
-  ghost[bufnr] = { text = text, row = row, col = col }
+  ghost[bufnr] = { text = text, row = row, col = col, command = command }
 end
 
 local function request(bufnr)
@@ -43,7 +45,7 @@ local function request(bufnr)
     local cur = vim.api.nvim_win_get_cursor(0)
     if cur[1] - 1 ~= row or cur[2] ~= col or vim.api.nvim_get_mode().mode ~= "i" then return end
     local items = result.items or result
-    if items[1] then show(bufnr, row, col, items[1].insertText) else clear(bufnr) end
+    if items[1] then show(bufnr, row, col, items[1].insertText, items[1].command) else clear(bufnr) end
   end, bufnr)
 end
 
@@ -58,6 +60,15 @@ function M.accept()
   local last_row = g.row + #lines - 1
   local last_col = (#lines == 1 and g.col or 0) + #lines[#lines]
   vim.api.nvim_win_set_cursor(0, { last_row + 1, last_col })
+  -- LSP clients run an accepted item's command; this plugin accepts ghost text itself, so it asks
+  -- the server to run it (stride-lsp then records the completion as accepted).
+  local client = client_id and vim.lsp.get_client_by_id(client_id)
+  if client and g.command and g.command.command then
+    client.request("workspace/executeCommand", { command = g.command.command, arguments = g.command.arguments },
+      function(err)
+        if err then vim.notify("stride: " .. g.command.command .. " failed: " .. (err.message or "?"), vim.log.levels.WARN) end
+      end, bufnr)
+  end
   return true
 end
 
