@@ -1,6 +1,9 @@
 """The bridge: a host process (standing in for the app) loads the model once and serves it through
-BridgeServer; two stride-lsp processes complete through it without loading the model themselves."""
+BridgeServer; two stride-lsp processes complete through it without loading the model themselves.
+Each records its completions in one shared history (the app's role in production: the bridge records
+nothing), and an item's stride.accepted command marks that process's own row accepted_all."""
 import os
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -15,10 +18,20 @@ h = subprocess.Popen([host, model, sock], stdin=subprocess.PIPE, stdout=subproce
 assert h.stdout.readline().startswith("ready"), "bridge host did not start"
 assert stat.S_IMODE(os.stat(os.path.dirname(sock)).st_mode) == 0o700
 assert stat.S_IMODE(os.stat(sock).st_mode) == 0o600
+history = os.path.join(tmp, "history.sqlite")
+
+
+def history_row(row_id):
+    db = sqlite3.connect(history)
+    try:
+        return db.execute("SELECT source, outcome FROM completions WHERE id = ?", (row_id,)).fetchone()
+    finally:
+        db.close()
+
 
 for n in range(2):
     # A model path that does not exist: only the bridge can make this work.
-    p = subprocess.Popen([lsp, "--bridge", sock, "--no-history", "--model", "/nonexistent"],
+    p = subprocess.Popen([lsp, "--bridge", sock, "--history", history, "--model", "/nonexistent"],
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     c = LspClient(p.stdout.read1, lambda b, p=p: (p.stdin.write(b), p.stdin.flush()))
     c.initialize()
@@ -26,6 +39,14 @@ for n in range(2):
     r = c.call("textDocument/inlineCompletion", LspClient.position("file:///b.py", 1, 11))
     assert "result" in r and r["result"]["items"], r
     print("stride-lsp %d via bridge:" % n, repr(r["result"]["items"][0]["insertText"]))
+    command = r["result"]["items"][0]["command"]
+    assert command["command"] == "stride.accepted" and len(command["arguments"]) == 1, command
+    row_id = command["arguments"][0]
+    assert history_row(row_id) == ("lsp", "pending"), (row_id, history_row(row_id))
+    a = c.call("workspace/executeCommand", {"command": command["command"], "arguments": command["arguments"]})
+    assert "result" in a and a["result"] is None, a
+    assert history_row(row_id) == ("lsp", "accepted_all"), (row_id, history_row(row_id))
+    print("stride-lsp %d: history row %d accepted" % (n, row_id))
     c.call("shutdown", None)
     c.notify("exit", None)
     assert p.wait(timeout=30) == 0
