@@ -9,6 +9,7 @@ __device__ __forceinline__ bool better(float v, int i, float bv, int bi) {
 }
 
 __global__ void argmax_kernel(const float* logits, int vocab, int32_t* out) {
+  pdl_wait_then_release();
   const float* row = logits + int64_t(blockIdx.x) * vocab;
   float bv = -FLT_MAX;
   int bi = vocab;
@@ -48,8 +49,7 @@ __global__ void argmax_kernel(const float* logits, int vocab, int32_t* out) {
 
 void launch_argmax(const float* logits, int rows, int vocab, int32_t* out, cudaStream_t s) {
   if (rows <= 0) return;
-  argmax_kernel<<<rows, 1024, 0, s>>>(logits, vocab, out);
-  check_launch("argmax");
+  launch_kernel("argmax", true, argmax_kernel, rows, 1024, 0, s, logits, vocab, out);
 }
 
 }  // namespace stride::cuda

@@ -45,6 +45,7 @@ constexpr int kMaxGroup = 8;  // query heads of one kv head handled by one block
 // same sequence as if it ran alone.
 template <int VPL>  // values per lane: head_dim / 32
 __global__ void __launch_bounds__(kWarps * 32) attention_chunk_kernel(AttentionArgs a, KvLayer kv, int hpb) {
+  pdl_wait_then_release();
   const int c = blockIdx.x, r = blockIdx.y;
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int group = a.heads / a.kv_heads, subgroups = (group + hpb - 1) / hpb;
@@ -173,6 +174,7 @@ __global__ void __launch_bounds__(kWarps * 32) attention_chunk_kernel(AttentionA
 // One warp per (row, head): merges the row's chunks 0..n-1 in increasing order.
 template <int VPL>
 __global__ void attention_merge_kernel(AttentionArgs a) {
+  pdl_wait_then_release();
   const int r = blockIdx.x, h = blockIdx.y, lane = threadIdx.x;
   const int i = a.first_row + r;
   const int cache_len = a.cache_len_dev ? *a.cache_len_dev : a.cache_len;
@@ -208,10 +210,9 @@ void launch_vpl(const AttentionArgs& a, KvLayer kv, cudaStream_t s) {
   const int hpb = a.rows >= 16 ? kMaxGroup : 1;
   const int group = a.heads / a.kv_heads;
   const int z = a.kv_heads * ((group + hpb - 1) / hpb);
-  attention_chunk_kernel<VPL><<<dim3(a.splits, a.rows, z), kWarps * 32, 0, s>>>(a, kv, hpb);
-  check_launch("attention chunks");
-  attention_merge_kernel<VPL><<<dim3(a.rows, a.heads), 32, 0, s>>>(a);
-  check_launch("attention merge");
+  launch_kernel("attention chunks", true, attention_chunk_kernel<VPL>, dim3(a.splits, a.rows, z), kWarps * 32, 0, s, a,
+                kv, hpb);
+  launch_kernel("attention merge", true, attention_merge_kernel<VPL>, dim3(a.rows, a.heads), 32, 0, s, a);
 }
 
 }  // namespace

@@ -5,7 +5,9 @@
 #include <cuda_runtime.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <string>
+#include <utility>
 
 #include "stride/engine.h"
 
@@ -19,7 +21,57 @@ inline void check_launch(const char* kernel) {
   if (e != cudaSuccess) throw Error(std::string("CUDA kernel ") + kernel + ": " + cudaGetErrorString(e));
 }
 
+// Programmatic dependent launch (Hopper, STRIDE_CUDA_PDL=1; off by default until measured): a
+// kernel of the decode chain may be scheduled while the kernel before it still runs. Every kernel
+// launched through launch_kernel() with PDL calls pdl_wait() before it reads anything an earlier
+// kernel wrote or writes anything at all, so the overlap only covers launch latency and work that
+// needs no earlier result (e.g. a matrix product's weight prefetch).
+inline bool pdl_enabled() {
+  static const bool on = [] {
+    const char* v = std::getenv("STRIDE_CUDA_PDL");
+    return v && std::string(v) == "1";
+  }();
+  return on;
+}
+
 #ifdef __CUDACC__
+// Launches kernel<<<grid, block, smem, s>>>(args...), with the programmatic-serialization attribute
+// when `pdl` and PDL is enabled; throws stride::Error naming the kernel if the launch fails.
+template <typename... Params, typename... Args>
+void launch_kernel(const char* name, bool pdl, void (*kernel)(Params...), dim3 grid, dim3 block, size_t smem,
+                   cudaStream_t s, Args&&... args) {
+  cudaLaunchConfig_t cfg{};
+  cfg.gridDim = grid;
+  cfg.blockDim = block;
+  cfg.dynamicSmemBytes = smem;
+  cfg.stream = s;
+  cudaLaunchAttribute attr[1];
+  attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+  attr[0].val.programmaticStreamSerializationAllowed = 1;
+  cfg.attrs = attr;
+  cfg.numAttrs = pdl && pdl_enabled() ? 1 : 0;
+  const cudaError_t e = cudaLaunchKernelEx(&cfg, kernel, std::forward<Args>(args)...);
+  if (e != cudaSuccess) {
+    cudaGetLastError();
+    throw Error(std::string("CUDA kernel ") + name + ": " + cudaGetErrorString(e));
+  }
+  check_launch(name);
+}
+
+// Waits until the kernels this one depends on have finished and their writes are visible (a no-op
+// without PDL or before sm_90), then lets the next kernel of the stream be scheduled.
+__device__ __forceinline__ void pdl_wait_then_release() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.wait;\n" ::: "memory");
+  asm volatile("griddepcontrol.launch_dependents;\n" ::: "memory");
+#endif
+}
+
+// Starts moving a global-memory line into L2 (no register result, no fault on a valid address).
+__device__ __forceinline__ void prefetch_l2(const void* p) {
+  asm volatile("prefetch.global.L2 [%0];\n" ::"l"(p));
+}
+
 // 8 bf16 packed in 16 bytes -> 8 floats.
 __device__ __forceinline__ void unpack8(const uint4& v, float* f) {
   const __nv_bfloat162* h = reinterpret_cast<const __nv_bfloat162*>(&v);

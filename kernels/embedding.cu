@@ -3,6 +3,7 @@
 namespace stride::cuda {
 
 __global__ void embedding_kernel(const int32_t* tokens, const bf16* table, int hidden, float* out) {
+  pdl_wait_then_release();
   const int64_t row = tokens[blockIdx.x];
   const bf16* src = table + row * hidden;
   float* dst = out + int64_t(blockIdx.x) * hidden;
@@ -11,8 +12,8 @@ __global__ void embedding_kernel(const int32_t* tokens, const bf16* table, int h
 
 void launch_embedding(const int32_t* tokens, int n, const bf16* table, int hidden, float* out, cudaStream_t s) {
   if (n <= 0) return;
-  embedding_kernel<<<n, 256, 0, s>>>(tokens, table, hidden, out);
-  check_launch("embedding");
+  // First kernel of a step (after the uploads): launched without PDL.
+  launch_kernel("embedding", false, embedding_kernel, n, 256, 0, s, tokens, table, hidden, out);
 }
 
 }  // namespace stride::cuda

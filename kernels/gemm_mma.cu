@@ -100,6 +100,21 @@ __global__ void __launch_bounds__(kWarps * 32) gemm_mma_kernel(const float* __re
       for (int i = 0; i < 4; ++i) acc[mt][t][i] = 0.f;
 
   const int chunks = k / CK;
+  // The weights do not depend on the kernel before this one: with PDL their first lines start
+  // moving into L2 while it finishes (one 64/128-byte line per row and chunk, by the quad's first thread).
+  if (tig == 0) {
+#pragma unroll
+    for (int u = 0; u < U; ++u) {
+      const int cu = warp + u * kWarps;
+      if (cu >= chunks) break;
+#pragma unroll
+      for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+        for (int h = 0; h < 2; ++h)
+          if (wok[mt][h]) prefetch_l2(wp[mt][h] + int64_t(cu) * (CK / 8));
+    }
+  }
+  pdl_wait_then_release();
   const uint4 zero = make_uint4(0, 0, 0, 0);
   int c = warp;
   // U chunks' weight loads in flight before the first mma; chunks still accumulate in increasing
@@ -168,7 +183,7 @@ __global__ void __launch_bounds__(kWarps * 32) gemm_mma_kernel(const float* __re
 template <int NT, int MT, int U, int CK, bool SPLIT>
 void launch(const float* x, int m, int k, const bf16* w, int n, float* y, cudaStream_t s) {
   const dim3 grid((m + kTokensPerBlock - 1) / kTokensPerBlock, (n + MT * 16 - 1) / (MT * 16));
-  gemm_mma_kernel<NT, MT, U, CK, SPLIT><<<grid, kWarps * 32, 0, s>>>(x, m, k, w, n, y);
+  launch_kernel("gemm_mma", true, gemm_mma_kernel<NT, MT, U, CK, SPLIT>, grid, kWarps * 32, 0, s, x, m, k, w, n, y);
 }
 
 // The token tile (columns per mma), the row tile (m-tiles per block, sharing each activation

@@ -35,6 +35,7 @@ __device__ __forceinline__ void accumulate(const float* wf, const float* __restr
 template <int MT>
 __global__ void __launch_bounds__(kWarps * 32) gemv_kernel(const float* __restrict__ x, int m, int k,
                                                            const bf16* __restrict__ w, int n, float* __restrict__ y) {
+  pdl_wait_then_release();
   const int lane = threadIdx.x & 31;
   const int row = blockIdx.y * kWarps + (threadIdx.x >> 5);
   if (row >= n) return;
@@ -73,7 +74,7 @@ __global__ void __launch_bounds__(kWarps * 32) gemv_kernel(const float* __restri
 template <int MT>
 void launch(const float* x, int m, int k, const bf16* w, int n, float* y, cudaStream_t s) {
   const dim3 grid((m + MT - 1) / MT, (n + kWarps - 1) / kWarps);
-  gemv_kernel<MT><<<grid, kWarps * 32, 0, s>>>(x, m, k, w, n, y);
+  launch_kernel("gemv", true, gemv_kernel<MT>, grid, kWarps * 32, 0, s, x, m, k, w, n, y);
 }
 
 }  // namespace

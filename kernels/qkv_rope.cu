@@ -6,6 +6,7 @@ namespace stride::cuda {
 __global__ void qkv_rope_kernel(const float* qkv, const float* bias, const int32_t* positions, const float* inv_freq,
                                 int heads, int kv_heads, int head_dim, float* q, KvLayer kv, const int32_t* base_slot,
                                 int first_slot) {
+  pdl_wait_then_release();
   const int token = blockIdx.x;
   const int half = head_dim / 2;
   const int width = (heads + 2 * kv_heads) * head_dim;
@@ -50,8 +51,8 @@ void launch_qkv_rope(const float* qkv, const float* bias, const int32_t* positio
                      int heads, int kv_heads, int head_dim, float* q, KvLayer kv, const int32_t* base_slot, int first_slot,
                      cudaStream_t s) {
   if (n <= 0) return;
-  qkv_rope_kernel<<<n, 128, 0, s>>>(qkv, bias, positions, inv_freq, heads, kv_heads, head_dim, q, kv, base_slot, first_slot);
-  check_launch("qkv_rope");
+  launch_kernel("qkv_rope", true, qkv_rope_kernel, n, 128, 0, s, qkv, bias, positions, inv_freq, heads, kv_heads,
+                head_dim, q, kv, base_slot, first_slot);
 }
 
 }  // namespace stride::cuda

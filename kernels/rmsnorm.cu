@@ -5,6 +5,7 @@ namespace stride::cuda {
 __global__ void add_rmsnorm_kernel(float* residual, const float* delta, const bf16* weight, int d, float eps,
                                    float* out) {
   __shared__ float scratch[32];
+  pdl_wait_then_release();
   float* x = residual + int64_t(blockIdx.x) * d;
   const float* dx = delta ? delta + int64_t(blockIdx.x) * d : nullptr;
   float* y = out + int64_t(blockIdx.x) * d;
@@ -25,8 +26,7 @@ __global__ void add_rmsnorm_kernel(float* residual, const float* delta, const bf
 void launch_add_rmsnorm(float* residual, const float* delta, const bf16* weight, int n, int d, float eps,
                         float* out, cudaStream_t s) {
   if (n <= 0) return;
-  add_rmsnorm_kernel<<<n, 256, 0, s>>>(residual, delta, weight, d, eps, out);
-  check_launch("add_rmsnorm");
+  launch_kernel("add_rmsnorm", true, add_rmsnorm_kernel, n, 256, 0, s, residual, delta, weight, d, eps, out);
 }
 
 }  // namespace stride::cuda

@@ -3,6 +3,7 @@
 namespace stride::cuda {
 
 __global__ void swiglu_kernel(const float* gu, int64_t total, int inter, float* out) {
+  pdl_wait_then_release();
   for (int64_t idx = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; idx < total; idx += int64_t(gridDim.x) * blockDim.x) {
     const int64_t row = idx / inter, c = idx % inter;
     const float g = gu[row * 2 * inter + c], u = gu[row * 2 * inter + inter + c];
@@ -14,8 +15,7 @@ void launch_swiglu(const float* gate_up, int n, int inter, float* out, cudaStrea
   const int64_t total = int64_t(n) * inter;
   if (total <= 0) return;
   const int blocks = static_cast<int>(std::min<int64_t>((total + 255) / 256, 65536));
-  swiglu_kernel<<<blocks, 256, 0, s>>>(gate_up, total, inter, out);
-  check_launch("swiglu");
+  launch_kernel("swiglu", true, swiglu_kernel, blocks, 256, 0, s, gate_up, total, inter, out);
 }
 
 }  // namespace stride::cuda

@@ -10,6 +10,7 @@
 #include "model/model_weights.h"
 #include "random_model.h"
 #include "runtime/cpu/cpu_backend.h"
+#include "runtime/step_padding.h"
 #include "stride/engine.h"
 
 namespace fs = std::filesystem;
@@ -192,4 +193,74 @@ TEST_F(BackendConsistency, BadInputsThrow) {
   EXPECT_THROW(b->accept({2}), Error);
   b->accept({1, 0});  // any order is allowed
   EXPECT_EQ(b->cache_len(), 2);
+}
+
+// pad_step (used by the CUDA backend's graph buckets): pad rows change nothing for the real rows,
+// neither in the step itself nor, once the real rows are accepted, in the next step.
+TEST_F(BackendConsistency, PaddedStepsLeaveTheRealRowsUnchanged) {
+  const std::vector<int32_t> prefix = {1, 2, 3, 4};
+  StepInput tree;  // branches a→b→c (rows 0, 2, 4) and x→y (rows 1, 3), as above
+  tree.tokens = {10, 77, 20, 88, 30};
+  tree.positions = {4, 4, 5, 5, 6};
+  const int n = 5;
+  tree.mask.assign(n * n, 0);
+  for (auto [i, j] : std::vector<std::pair<int, int>>{{0, 0}, {1, 1}, {2, 0}, {2, 2}, {3, 1}, {3, 3}, {4, 0}, {4, 2}, {4, 4}})
+    tree.mask[i * n + j] = 1;
+  const StepInput chain = causal({5, 6, 7}, 7);
+
+  for (const StepInput* step : std::vector<const StepInput*>{&tree, &chain}) {
+    const int rows = int(step->tokens.size());
+    for (int padded : {rows, 8, 16}) {
+      StepInput p;
+      pad_step(*step, padded, p);
+      ASSERT_EQ(int(p.tokens.size()), padded);
+      ASSERT_EQ(int(p.positions.size()), padded);
+      for (int i = rows; i < padded; ++i) {
+        EXPECT_EQ(p.tokens[i], step->tokens.back());
+        EXPECT_EQ(p.positions[i], step->positions.back());
+      }
+      if (step->mask.empty()) {
+        EXPECT_TRUE(p.mask.empty());  // causal: pad rows come last, no real row sees them
+      } else {
+        ASSERT_EQ(p.mask.size(), size_t(padded) * padded);
+        for (int i = 0; i < padded; ++i)
+          for (int j = 0; j < padded; ++j) {
+            const uint8_t want = i < rows && j < rows ? step->mask[size_t(i) * rows + j] : uint8_t(i == j && i >= rows);
+            ASSERT_EQ(p.mask[size_t(i) * padded + j], want) << i << "," << j;
+          }
+      }
+
+      auto plain = backend(), pad = backend();
+      for (auto* b : {&plain, &pad}) {
+        (*b)->forward(causal(prefix, 0));
+        (*b)->accept(prefix_rows(4));
+        if (step == &chain) {  // the chain continues from a committed a, b, c
+          (*b)->forward(causal({10, 20, 30}, 4));
+          (*b)->accept(prefix_rows(3));
+        }
+      }
+      plain->forward(*step);
+      pad->forward(p);
+      std::vector<float> want, got;
+      const auto ids_plain = plain->argmax(), ids_pad = pad->argmax();
+      for (int r = 0; r < rows; ++r) {
+        plain->logits(r, want);
+        pad->logits(r, got);
+        expect_close(got, want, "padded step, real row");
+        EXPECT_EQ(ids_pad[r], ids_plain[r]);
+      }
+      // Accept real rows only: the pad rows' K/V must not be visible afterwards.
+      const std::vector<int> keep = step == &tree ? std::vector<int>{0, 2, 4} : std::vector<int>{0, 1, 2};
+      plain->accept(keep);
+      pad->accept(keep);
+      ASSERT_EQ(pad->cache_len(), plain->cache_len());
+      plain->forward(causal({40, 41}, plain->cache_len()));
+      pad->forward(causal({40, 41}, pad->cache_len()));
+      for (int r = 0; r < 2; ++r) {
+        plain->logits(r, want);
+        pad->logits(r, got);
+        expect_close(got, want, "step after a padded step");
+      }
+    }
+  }
 }

@@ -19,6 +19,7 @@
 #include "kernels/swiglu.cuh"
 #include "runtime/cuda/device_model.h"
 #include "runtime/cuda/paged_kv_cache.h"
+#include "runtime/step_padding.h"
 
 namespace stride {
 namespace cuda {
@@ -91,28 +92,13 @@ class CudaBackend final : public Backend {
   int cache_len() const override { return cache_len_; }
   int64_t weight_bytes() const { return model_->weight_bytes; }
 
-  void forward(const StepInput& in) override {
+  void forward(const StepInput& step) override {
+    const int real_n = static_cast<int>(step.tokens.size());
+    validate(step);
+    // Verification steps of varying sizes may be padded to a bucket (see pad_to_bucket).
+    const bool small = real_n <= kGraphMaxTokens && step.logits_from == 0 && graphs_enabled_;
+    const StepInput& in = small && buckets_enabled_ ? pad_to_bucket(step) : step;
     const int n = static_cast<int>(in.tokens.size());
-    if (n == 0) throw Error("CUDA backend: forward with no tokens");
-    if (in.positions.size() != size_t(n)) throw Error("CUDA backend: positions and tokens differ in length");
-    if (!in.mask.empty() && in.mask.size() != size_t(n) * n) throw Error("CUDA backend: mask is not n×n");
-    // logits_from == n: no row gets logits (a prompt chunk that is not the last one).
-    if (in.logits_from < 0 || in.logits_from > n) throw Error("CUDA backend: logits_from out of range");
-    if (cache_len_ + n > capacity_)
-      throw Error("CUDA backend: KV cache capacity of " + std::to_string(capacity_) + " tokens exceeded");
-    for (int i = 0; i < n; ++i) {
-      if (in.tokens[i] < 0 || in.tokens[i] >= cfg_.vocab_size)
-        throw Error("CUDA backend: token id " + std::to_string(in.tokens[i]) + " out of the vocabulary");
-      if (in.positions[i] < 0) throw Error("CUDA backend: negative position");
-    }
-    if (n > kChunk && !in.mask.empty()) {
-      // Chunks see only the K/V of earlier chunks: no row may attend a later chunk's token.
-      for (int i = 0; i < n; ++i) {
-        const int end = std::min(n, (i / kChunk + 1) * kChunk);
-        for (int j = end; j < n; ++j)
-          if (in.mask[size_t(i) * n + j]) throw Error("CUDA backend: a long step's mask attends a later chunk");
-      }
-    }
     last_n_ = 0;
     accepted_ = false;
     // A buffer that moves invalidates every captured graph (they hold its old address).
@@ -155,7 +141,7 @@ class CudaBackend final : public Backend {
     }
     cuda_check(cudaGetLastError(), "forward");
     argmax_dev_ = argmax;
-    last_n_ = n;
+    last_n_ = real_n;  // pad rows are never read nor accepted
     logits_from_ = in.logits_from;
   }
 
@@ -248,6 +234,59 @@ class CudaBackend final : public Backend {
     throw Error("STRIDE_CUDA_PREFILL_ATTENTION must be split or flash, not '" + m + "'");
   }
 
+  void validate(const StepInput& in) const {
+    const int n = static_cast<int>(in.tokens.size());
+    if (n == 0) throw Error("CUDA backend: forward with no tokens");
+    if (in.positions.size() != size_t(n)) throw Error("CUDA backend: positions and tokens differ in length");
+    if (!in.mask.empty() && in.mask.size() != size_t(n) * n) throw Error("CUDA backend: mask is not n×n");
+    // logits_from == n: no row gets logits (a prompt chunk that is not the last one).
+    if (in.logits_from < 0 || in.logits_from > n) throw Error("CUDA backend: logits_from out of range");
+    if (cache_len_ + n > capacity_)
+      throw Error("CUDA backend: KV cache capacity of " + std::to_string(capacity_) + " tokens exceeded");
+    for (int i = 0; i < n; ++i) {
+      if (in.tokens[i] < 0 || in.tokens[i] >= cfg_.vocab_size)
+        throw Error("CUDA backend: token id " + std::to_string(in.tokens[i]) + " out of the vocabulary");
+      if (in.positions[i] < 0) throw Error("CUDA backend: negative position");
+    }
+    if (n > kChunk && !in.mask.empty()) {
+      // Chunks see only the K/V of earlier chunks: no row may attend a later chunk's token.
+      for (int i = 0; i < n; ++i) {
+        const int end = std::min(n, (i / kChunk + 1) * kChunk);
+        for (int j = end; j < n; ++j)
+          if (in.mask[size_t(i) * n + j]) throw Error("CUDA backend: a long step's mask attends a later chunk");
+      }
+    }
+  }
+
+  // Graph buckets (STRIDE_CUDA_GRAPH_BUCKETS=1; off by default until measured on a GPU). Lookahead
+  // and draft verification steps change size from step to step and every new (size, mask, attention
+  // chunks) shape captures a new CUDA graph. Padding a step to a multiple of kBucketRows rows
+  // (pad_step, runtime/step_padding.h), and its attention chunk count to a multiple of
+  // kBucketSplits, bounds the shapes; accept() releases the pad rows' slots, their logits are never
+  // read, and the batch-invariant decode kernels give the real rows exactly the unpadded results.
+  static constexpr int kBucketRows = 8, kBucketSplits = 4;
+  static bool buckets_from_env() {
+    const char* v = std::getenv("STRIDE_CUDA_GRAPH_BUCKETS");
+    return v && std::string(v) == "1";
+  }
+
+  const StepInput& pad_to_bucket(const StepInput& in) {
+    const int n = static_cast<int>(in.tokens.size());
+    const int padded = std::min(kGraphMaxTokens, (n + kBucketRows - 1) / kBucketRows * kBucketRows);
+    if (padded == n || cache_len_ + padded > capacity_) return in;
+    pad_step(in, padded, padded_);
+    return padded_;
+  }
+
+  // Attention chunks of a decode/verification step: enough for its longest row, rounded up to a
+  // bucket when buckets are on (chunks past a row's keys are never read: results do not change).
+  int decode_splits(int n) const {
+    const int need = attention_splits(cache_len_, n, kDecodeKeyChunk);
+    if (!buckets_enabled_) return need;
+    const int most = (capacity_ + kDecodeKeyChunk - 1) / kDecodeKeyChunk;  // what partials_ holds
+    return std::max(need, std::min(most, (need + kBucketSplits - 1) / kBucketSplits * kBucketSplits));
+  }
+
   void drop_graphs() {
     for (auto& [key, exec] : graphs_) cudaGraphExecDestroy(exec);
     graphs_.clear();
@@ -258,7 +297,7 @@ class CudaBackend final : public Backend {
   // that forward() has just filled, so it is valid for any cache length within its split count.
   void replay_or_capture(const StepInput& in, int n, const int32_t* len_dev, const int32_t* tokens,
                          const int32_t* positions, int32_t* argmax) {
-    const int splits = attention_splits(cache_len_, n, kDecodeKeyChunk);
+    const int splits = decode_splits(n);
     const auto key = std::make_tuple(n, in.logits_from, !in.mask.empty(), splits);
     auto it = graphs_.find(key);
     if (it == graphs_.end()) {
@@ -355,7 +394,7 @@ class CudaBackend final : public Backend {
       a.mask_stride = n;
       a.scale = 1.f / std::sqrt(static_cast<float>(hd));
       a.chunk = invariant ? kDecodeKeyChunk : kPrefillKeyChunk;
-      a.splits = attention_splits(cache_len_, i1, a.chunk);
+      a.splits = invariant ? decode_splits(i1) : attention_splits(cache_len_, i1, a.chunk);
       a.partials = partials_.as<float>();
       if (!invariant && flash_prefill_ && attention_prefill_supports(a)) {
         launch_attention_prefill(a, kv, s);
@@ -393,6 +432,8 @@ class CudaBackend final : public Backend {
   bool graphs_enabled_ = graphs_from_env();
   MatmulMode mode_ = mode_from_env();
   bool flash_prefill_ = flash_prefill_from_env();
+  bool buckets_enabled_ = buckets_from_env();
+  StepInput padded_;  // pad_to_bucket's step (kept to reuse its capacity)
   int scratch_rows_ = 0;
   int cache_len_ = 0, last_n_ = 0, logits_from_ = 0;
   bool accepted_ = false;
