@@ -1,0 +1,41 @@
+#!/bin/bash
+# The opt-in CUDA paths side by side with the defaults, on the device machine (logs under $OUT).
+#   bench/device_experimental.sh tests   build; test_cuda with the defaults, then with every opt-in on;
+#                                        compute-sanitizer (memcheck, racecheck on the kernel tests)
+#   bench/device_experimental.sh bench   stride-bench --shapes 1.5b,7b and the tiny-model strategy sweep,
+#                                        defaults vs opt-ins, one after the other in the same call
+# Opt-ins: STRIDE_CUDA_PREFILL_ATTENTION=flash (tensor-core prefill attention), STRIDE_CUDA_PDL=1
+# (programmatic dependent launch in the decode chain), STRIDE_CUDA_GRAPH_BUCKETS=1 (padded
+# verification steps, fewer graph captures). Build recipe as bench/device_run.sh (.deps, .models carried).
+set -u
+STAGE=${1:-tests}
+OUT=${OUT:-/tmp/out}
+mkdir -p "$OUT"
+export LD_LIBRARY_PATH=$PWD/.deps/root/usr/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}
+B=/tmp/b
+TINY=$PWD/.models/shared_layout/models/tiny-qwen2-coder
+OPTS="STRIDE_CUDA_PREFILL_ATTENTION=flash STRIDE_CUDA_PDL=1 STRIDE_CUDA_GRAPH_BUCKETS=1"
+cmake -S . -B $B -G Ninja -DCMAKE_PREFIX_PATH=$PWD/.deps/root/usr -DSTRIDE_SHARED_DIR=$PWD/.models/shared_layout \
+  -DSTRIDE_BUILD_APP=OFF -DSTRIDE_BUILD_LSP=OFF -DCMAKE_CUDA_ARCHITECTURES=90a -DCMAKE_BUILD_TYPE=Release >"$OUT/build.log" 2>&1 &&
+  cmake --build $B -j16 --target test_cuda stride-bench >>"$OUT/build.log" 2>&1 || { tail -40 "$OUT/build.log"; exit 1; }
+summary() { grep -E "^\[  (PASSED|FAILED)|FAILED|Failure|ERROR SUMMARY|RACECHECK SUMMARY" "$1" | head -20; }
+if [ "$STAGE" = tests ]; then
+  timeout 200 $B/tests/test_cuda >"$OUT/tests_default.log" 2>&1; echo "tests (defaults) rc=$?"; summary "$OUT/tests_default.log"
+  env $OPTS timeout 200 $B/tests/test_cuda >"$OUT/tests_optin.log" 2>&1; echo "tests ($OPTS) rc=$?"; summary "$OUT/tests_optin.log"
+  env $OPTS timeout 150 compute-sanitizer --tool memcheck --error-exitcode 9 $B/tests/test_cuda \
+    --gtest_filter='CudaKernels.*:CudaGemmMma.*:CudaAttentionPrefill.*:CudaBackend.Flash*' >"$OUT/memcheck.log" 2>&1
+  echo "memcheck rc=$?"; summary "$OUT/memcheck.log"
+  timeout 100 compute-sanitizer --tool racecheck --error-exitcode 9 $B/tests/test_cuda \
+    --gtest_filter='CudaAttentionPrefill.*:CudaKernels.PagedAttention*' >"$OUT/racecheck.log" 2>&1
+  echo "racecheck rc=$?"; summary "$OUT/racecheck.log"
+else
+  for mode in default optin; do
+    envs=""; [ $mode = optin ] && envs=$OPTS
+    env $envs timeout 200 $B/bench/stride-bench --shapes 1.5b,7b >"$OUT/bench_$mode.log" 2>&1
+    echo "== bench $mode rc=$?"
+    grep -E "^== |prefill|prefix|decode batch|M= *(1|16|64):" "$OUT/bench_$mode.log"
+    env $envs timeout 120 $B/bench/stride-bench --sweep --model "$TINY" --backend cuda --grid 3:3:3,5:4:5,8:4:8 --matmul-modes mma \
+      --append-to "$OUT/sweep_$mode.md" >"$OUT/sweep_$mode.log" 2>&1
+    echo "== sweep $mode rc=$?"; grep -E "^\| (greedy|lookahead|prompt)" "$OUT/sweep_$mode.md"
+  done
+fi
