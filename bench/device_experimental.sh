@@ -4,6 +4,8 @@
 #                                        compute-sanitizer (memcheck, racecheck on the kernel tests)
 #   bench/device_experimental.sh bench   stride-bench --shapes 1.5b,7b and the tiny-model strategy sweep,
 #                                        defaults vs opt-ins, one after the other in the same call
+#   bench/device_experimental.sh profile ncu kernel times of one 7B and one 1.5B step at M = 1, 13, 31, 64
+#                                        (where a step's time goes), summed per kernel by bench/ncu_steps.py
 # Opt-ins: STRIDE_CUDA_PREFILL_ATTENTION=flash (tensor-core prefill attention), STRIDE_CUDA_PDL=1
 # (programmatic dependent launch in the decode chain), STRIDE_CUDA_GRAPH_BUCKETS=1 (padded
 # verification steps, fewer graph captures). Build recipe as bench/device_run.sh (.deps, .models carried).
@@ -28,6 +30,12 @@ if [ "$STAGE" = tests ]; then
   timeout 100 compute-sanitizer --tool racecheck --error-exitcode 9 $B/tests/test_cuda \
     --gtest_filter='CudaAttentionPrefill.*:CudaKernels.PagedAttention*' >"$OUT/racecheck.log" 2>&1
   echo "racecheck rc=$?"; summary "$OUT/racecheck.log"
+elif [ "$STAGE" = profile ]; then
+  for shape in 7b 1.5b; do
+    timeout 240 ncu --profile-from-start off --metrics gpu__time_duration.sum --csv \
+      $B/bench/stride-bench --profile-steps $shape:1,13,31,64 >"$OUT/ncu_$shape.csv" 2>"$OUT/ncu_$shape.err"
+    echo "== ncu $shape rc=$?"; python3 bench/ncu_steps.py "$OUT/ncu_$shape.csv" 1,13,31,64
+  done
 else
   for mode in default optin; do
     envs=""; [ $mode = optin ] && envs=$OPTS

@@ -3,6 +3,7 @@
 #include "gpu_bench.h"
 
 #include <cublas_v2.h>
+#include <cuda_profiler_api.h>
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -294,6 +295,35 @@ std::string run_step_costs(const std::string& shape_name, const std::vector<Look
   std::printf("\n%s", table.str().c_str());
   std::fflush(stdout);
   return table.str();
+}
+
+void run_profile_steps(const std::string& shape_name, const std::vector<int>& rows) {
+  const Shape shape = qwen25_coder_shape(shape_name);
+  auto b = make_cuda_backend_random(shape.config, 1234, 1024);
+  std::mt19937 rng(7);
+  const int vocab = b->config().vocab_size;
+  b->forward(causal(tokens(rng, 512, vocab), 0, 511));
+  std::vector<int> all(512);
+  for (int i = 0; i < 512; ++i) all[i] = i;
+  b->accept(all);
+  std::vector<std::vector<int32_t>> steps;
+  for (int m : rows) {
+    if (m < 1 || m > 128) throw Error("--profile-steps: row counts must lie in 1..128");
+    steps.push_back(tokens(rng, m, vocab));
+    for (int warm = 0; warm < 2; ++warm) {  // captures the step's graph outside the profiled range
+      b->forward(causal(steps.back(), 512, 0));
+      b->argmax();
+    }
+  }
+  cuda::cuda_check(cudaProfilerStart(), "cudaProfilerStart");
+  for (const auto& s : steps) {
+    b->forward(causal(s, 512, 0));
+    b->argmax();
+  }
+  cuda::cuda_check(cudaProfilerStop(), "cudaProfilerStop");
+  std::printf("profiled one step each of M =");
+  for (int m : rows) std::printf(" %d", m);
+  std::printf(" on %s (cache 512)\n", shape.name.c_str());
 }
 
 std::string run_gemm_micro(const std::string& shape_name) {

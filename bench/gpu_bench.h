@@ -22,4 +22,10 @@ std::string run_step_costs(const std::string& shape, const std::vector<Lookahead
 // tensor-core kernel (k chunks of 32 and 64, split and bf16 activations); prints a Markdown table.
 std::string run_gemm_micro(const std::string& shape);
 
+// For a kernel profiler (ncu --profile-from-start off): after a 512-token prompt on a random-weight
+// shape and a warm-up that captures the graphs, runs one step of each row count in `rows` (causal,
+// logits for every row) between cudaProfilerStart and cudaProfilerStop. bench/ncu_steps.py sums
+// the kernels of each step.
+void run_profile_steps(const std::string& shape, const std::vector<int>& rows);
+
 }  // namespace stride::bench

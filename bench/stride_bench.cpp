@@ -3,6 +3,8 @@
 //   stride-bench [--shapes 0.5b,1.5b,7b] [--model DIR] [--decode-tokens 128]      (CUDA builds)
 //       ceilings, prefill, prefix reuse, decode batch 1 and forward cost by M, each against its floor
 //   stride-bench --gemm-micro 7b      each matrix product alone: GEMV vs tensor-core variants (CUDA)
+//   stride-bench --profile-steps 7b:1,13,31   one step per M inside cudaProfilerStart/Stop, for
+//                                     ncu --profile-from-start off (summed by bench/ncu_steps.py)
 //   stride-bench --sweep --model DIR [--backend auto|cpu|cuda] [--threads N] [--sweep-tokens 64]
 //                [--sweep-prompts N] [--grid W:N:G,...] [--step-shape 7b|none] [--matmul-modes mma,gemv]
 //                [--append-to bench/RESULTS.md]
@@ -29,7 +31,8 @@ const char* kUsage =
     "usage: stride-bench [--shapes 0.5b,1.5b,7b] [--model DIR] [--decode-tokens N]\n"
     "       stride-bench --sweep --model DIR [--backend auto|cpu|cuda] [--threads N] [--sweep-tokens N]\n"
     "                    [--sweep-prompts N] [--grid W:N:G,...] [--step-shape 7b|none] [--matmul-modes mma,...]\n"
-    "                    [--append-to FILE]\n";
+    "                    [--append-to FILE]\n"
+    "       stride-bench --gemm-micro SHAPE | --profile-steps SHAPE:M,M,...\n";
 
 std::vector<std::string> split_list(const std::string& s) {
   std::vector<std::string> out;
@@ -46,6 +49,7 @@ std::vector<std::string> split_list(const std::string& s) {
 
 int main(int argc, char** argv) {
   std::string shapes = "0.5b,1.5b,7b", model_dir, grid_text, step_shape = "7b", modes = "mma,mma-bf16,gemv", append_to;
+  std::string profile_steps;
   std::string backend = "auto";
   int decode_tokens = 128, threads = 0, sweep_tokens = 64, sweep_prompts = 0;
   bool sweep = false;
@@ -72,12 +76,21 @@ int main(int argc, char** argv) {
       else if (a == "--matmul-modes") modes = value();
       else if (a == "--append-to") append_to = value();
       else if (a == "--gemm-micro") gemm_micro = value();
+      else if (a == "--profile-steps") profile_steps = value();
       else {
         std::fprintf(stderr, "%s", kUsage);
         return 2;
       }
     }
 #ifdef STRIDE_HAVE_CUDA
+    if (!profile_steps.empty()) {  // "7b:1,13,31"
+      const auto colon = profile_steps.find(':');
+      if (colon == std::string::npos) throw Error("--profile-steps wants SHAPE:M,M,... (e.g. 7b:1,13,31)");
+      std::vector<int> rows;
+      for (const auto& m : split_list(profile_steps.substr(colon + 1))) rows.push_back(std::stoi(m));
+      bench::run_profile_steps(profile_steps.substr(0, colon), rows);
+      return 0;
+    }
     if (!gemm_micro.empty()) {
       bench::run_gemm_micro(gemm_micro);
       return 0;
