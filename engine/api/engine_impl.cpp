@@ -201,13 +201,7 @@ class EngineImpl final : public Engine {
       backend.forward(in);
       // The first new token comes from the last prompt row, read before accept() ends the step.
       if (last_chunk) {
-        if (sampler.greedy()) {
-          first = backend.argmax()[n - 1];
-        } else {
-          std::vector<float> logits;
-          backend.logits(n - 1, logits);
-          first = sampler.sample(logits);
-        }
+        first = sampler.sample_row(backend, n - 1);  // argmax when greedy
       }
       std::vector<int> rows(n);
       for (int i = 0; i < n; ++i) rows[i] = i;

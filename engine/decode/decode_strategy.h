@@ -23,13 +23,23 @@ class TokenSampler {
   // The distribution actually sampled from (temperature, top-k, top-p applied), as probabilities.
   void distribution(const std::vector<float>& logits, std::vector<float>& probs) const;
   int32_t sample(const std::vector<float>& logits);
+  // sample(), reading row `row` of the backend's last forward pass. With top-k <= kMaxCandidates,
+  // or top-p alone whose cut falls within the kMaxCandidates highest logits, only those candidates
+  // come back from the backend (Backend::top_logits: on the GPU, a few hundred numbers instead of
+  // the vocabulary); otherwise the whole row. Same draws as sample() on that row.
+  int32_t sample_row(Backend& backend, int row);
+  static constexpr int kMaxCandidates = 256;
   // Draws an index from an already normalized distribution.
   int32_t draw(const std::vector<float>& probs);
   double uniform();  // [0, 1)
 
  private:
+  // Draws from candidates (highest first) whose first `keep` get the weights w / total.
+  int32_t draw_candidates(const TopLogits& top, const std::vector<double>& w, int keep, double total);
+
   SamplingParams params_;
   std::mt19937_64 rng_;
+  TopLogits top_;
 };
 
 // What a strategy sees. `tokens` holds the prompt and every token generated so far; its last

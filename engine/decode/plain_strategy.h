@@ -9,9 +9,6 @@ namespace stride {
 class PlainStrategy : public DecodeStrategy {
  public:
   std::vector<TokenId> step(DecodeState& state) override;
-
- private:
-  std::vector<float> logits_;
 };
 
 }  // namespace stride

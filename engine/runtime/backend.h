@@ -3,7 +3,10 @@
 // the CUDA backend implement it; decode strategies (greedy, lookahead, ngram, draft) drive it.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <numeric>
 #include <string>
 #include <vector>
 
@@ -20,6 +23,13 @@ struct StepInput {
   std::vector<uint8_t> mask;
   // Only rows >= logits_from get logits (prefill asks for the last row alone).
   int logits_from = 0;
+};
+
+// Sampling candidates of one logits row (see Backend::top_logits).
+struct TopLogits {
+  std::vector<int32_t> ids;   // the k highest logits' ids, highest first, equal logits by lower id
+  std::vector<float> values;  // their logits
+  double sum_exp = 0;         // Σ over the whole row of exp((logit - highest) / temperature)
 };
 
 class Backend {
@@ -43,6 +53,27 @@ class Backend {
   virtual std::vector<int32_t> argmax() = 0;
   // Full logits row `row` (>= logits_from) of the last forward (float32, vocab entries).
   virtual void logits(int row, std::vector<float>& out) = 0;
+  // The k highest logits of row `row` and the row's normalizer at `temperature` (sum_exp is 0
+  // when temperature <= 0). The CUDA backend computes them on the device so that sampling copies k
+  // ids and values back, not the vocabulary; this default reads the whole row and sums in the host
+  // sampler's order and precision (highest first, double), so its results equal TokenSampler's.
+  virtual void top_logits(int row, int k, float temperature, TopLogits& out) {
+    std::vector<float> lg;
+    logits(row, lg);
+    const int n = static_cast<int>(lg.size());
+    k = std::clamp(k, 0, n);
+    std::vector<int> order(n);
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return lg[a] > lg[b]; });
+    out.ids.assign(order.begin(), order.begin() + k);
+    out.values.resize(k);
+    for (int i = 0; i < k; ++i) out.values[i] = lg[order[i]];
+    out.sum_exp = 0;
+    if (temperature > 0 && n > 0) {
+      const double best = lg[order[0]], inv_t = 1.0 / temperature;
+      for (int i = 0; i < n; ++i) out.sum_exp += std::exp((lg[order[i]] - best) * inv_t);
+    }
+  }
 
   // Commits the K/V of the given rows of the last forward, in that order, after the committed
   // cache; the others are dropped. Copy-free when rows is a prefix 0..k-1. This ends the step:

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <tuple>
 
@@ -16,6 +17,7 @@
 #include "kernels/kv_move.cuh"
 #include "kernels/qkv_rope.cuh"
 #include "kernels/rmsnorm.cuh"
+#include "kernels/top_logits.cuh"
 #include "kernels/swiglu.cuh"
 #include "runtime/cuda/device_model.h"
 #include "runtime/cuda/paged_kv_cache.h"
@@ -163,6 +165,29 @@ class CudaBackend final : public Backend {
     cuda_check(cudaMemcpyAsync(out.data(), src, size_t(cfg_.vocab_size) * 4, cudaMemcpyDeviceToHost, stream_.s),
                "download of logits");
     cuda_check(cudaStreamSynchronize(stream_.s), "forward (logits)");
+  }
+
+  // Sampling candidates computed on the device (kernels/top_logits.cuh): 8 + 8k bytes come back.
+  void top_logits(int row, int k, float temperature, TopLogits& out) override {
+    if (row < logits_from_ || row >= last_n_)
+      throw Error("CUDA backend: no logits for row " + std::to_string(row) + " of the last forward");
+    if (k < 1 || k > std::min(cfg_.vocab_size, kTopLogitsMaxK)) return Backend::top_logits(row, k, temperature, out);
+    top_.reserve(8 + size_t(kTopLogitsMaxK) * 8, "allocation of sampling candidates");
+    double* sum = top_.as<double>();
+    int32_t* ids = reinterpret_cast<int32_t*>(sum + 1);
+    float* values = reinterpret_cast<float*>(ids + kTopLogitsMaxK);
+    const float* src = logits_.as<float>() + size_t(row - logits_from_) * cfg_.vocab_size;
+    launch_top_logits(src, cfg_.vocab_size, k, temperature > 0 ? 1.f / temperature : 0.f, ids, values, sum, stream_.s);
+    host_top_.resize(8 + size_t(kTopLogitsMaxK) * 8);
+    cuda_check(cudaMemcpyAsync(host_top_.data(), sum, host_top_.size(), cudaMemcpyDeviceToHost, stream_.s),
+               "download of sampling candidates");
+    cuda_check(cudaStreamSynchronize(stream_.s), "forward (sampling candidates)");
+    std::memcpy(&out.sum_exp, host_top_.data(), 8);
+    out.ids.resize(k);
+    out.values.resize(k);
+    std::memcpy(out.ids.data(), host_top_.data() + 8, size_t(k) * 4);
+    std::memcpy(out.values.data(), host_top_.data() + 8 + size_t(kTopLogitsMaxK) * 4, size_t(k) * 4);
+    if (temperature <= 0) out.sum_exp = 0;
   }
 
   void accept(const std::vector<int>& rows) override {
@@ -425,7 +450,8 @@ class CudaBackend final : public Backend {
   PagedKvCache kv_;
   std::string name_;
   DeviceBuffer inv_freq_, residual_, x_, xb_, qkv_, q_, attn_, delta_, gu_, logits_, step_ints_, mask_;
-  DeviceBuffer move_ints_, move_scratch_, partials_;
+  DeviceBuffer move_ints_, move_scratch_, partials_, top_;
+  std::vector<char> host_top_;
   std::vector<int32_t> host_ints_;
   const int32_t* argmax_dev_ = nullptr;
   std::map<std::tuple<int, int, bool, int>, cudaGraphExec_t> graphs_;
