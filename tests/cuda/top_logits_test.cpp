@@ -2,6 +2,7 @@
 // (planted ties, NaN, a row of all-equal logits that overflows the candidate buffer), and the CUDA
 // backend's sampled tokens against the same sampler reading whole rows.
 #include <algorithm>
+#include <cstdlib>
 #include <cmath>
 #include <numeric>
 
@@ -69,7 +70,9 @@ TEST(CudaTopLogits, BackendSamplesTheTokensOfWholeRowSampling) {
   c.max_position_embeddings = 4096;
   c.rope_theta = 10000.0;
   c.tie_word_embeddings = true;
+  setenv("STRIDE_CUDA_DEVICE_SAMPLING", "1", 1);  // opt-in until verified; read when the backend is built
   auto b = make_cuda_backend_random(c, 77, 256);
+  unsetenv("STRIDE_CUDA_DEVICE_SAMPLING");
   StepInput in;
   for (int i = 0; i < 12; ++i) {
     in.tokens.push_back(int32_t((i * 389) % c.vocab_size));

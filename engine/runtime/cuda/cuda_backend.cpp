@@ -168,10 +168,13 @@ class CudaBackend final : public Backend {
   }
 
   // Sampling candidates computed on the device (kernels/top_logits.cuh): 8 + 8k bytes come back.
+  // STRIDE_CUDA_DEVICE_SAMPLING=1 turns it on (off until verified on a GPU: the default then reads
+  // the whole row, as before).
   void top_logits(int row, int k, float temperature, TopLogits& out) override {
     if (row < logits_from_ || row >= last_n_)
       throw Error("CUDA backend: no logits for row " + std::to_string(row) + " of the last forward");
-    if (k < 1 || k > std::min(cfg_.vocab_size, kTopLogitsMaxK)) return Backend::top_logits(row, k, temperature, out);
+    if (!device_sampling_ || k < 1 || k > std::min(cfg_.vocab_size, kTopLogitsMaxK))
+      return Backend::top_logits(row, k, temperature, out);
     top_.reserve(8 + size_t(kTopLogitsMaxK) * 8, "allocation of sampling candidates");
     double* sum = top_.as<double>();
     int32_t* ids = reinterpret_cast<int32_t*>(sum + 1);
@@ -459,6 +462,10 @@ class CudaBackend final : public Backend {
   MatmulMode mode_ = mode_from_env();
   bool flash_prefill_ = flash_prefill_from_env();
   bool buckets_enabled_ = buckets_from_env();
+  bool device_sampling_ = [] {
+    const char* v = std::getenv("STRIDE_CUDA_DEVICE_SAMPLING");
+    return v && std::string(v) == "1";
+  }();
   StepInput padded_;  // pad_to_bucket's step (kept to reuse its capacity)
   int scratch_rows_ = 0;
   int cache_len_ = 0, last_n_ = 0, logits_from_ = 0;
