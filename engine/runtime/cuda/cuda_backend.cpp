@@ -102,6 +102,7 @@ class CudaBackend final : public Backend {
     const StepInput& in = small && buckets_enabled_ ? pad_to_bucket(step) : step;
     const int n = static_cast<int>(in.tokens.size());
     last_n_ = 0;
+    argmax_host_valid_ = false;
     accepted_ = false;
     // A buffer that moves invalidates every captured graph (they hold its old address).
     const int cap = std::max(n, kGraphMaxTokens);
@@ -147,13 +148,18 @@ class CudaBackend final : public Backend {
     logits_from_ = in.logits_from;
   }
 
+  // Downloaded once per forward: lookahead reads it twice a step (verification, then the window),
+  // and every download waits for the stream.
   std::vector<int32_t> argmax() override {
+    if (argmax_host_valid_) return argmax_host_;
     std::vector<int32_t> out(last_n_, -1);
     if (last_n_ == 0) return out;
     const int32_t* dev = argmax_dev_;
     cuda_check(cudaMemcpyAsync(out.data() + logits_from_, dev + logits_from_, (last_n_ - logits_from_) * 4,
                                cudaMemcpyDeviceToHost, stream_.s), "download of argmax");
     cuda_check(cudaStreamSynchronize(stream_.s), "forward (argmax)");
+    argmax_host_ = out;
+    argmax_host_valid_ = true;
     return out;
   }
 
@@ -217,6 +223,7 @@ class CudaBackend final : public Backend {
       cuda_check(cudaStreamSynchronize(stream_.s), "accept");  // src/dst host vectors die here
     }
     accepted_ = true;
+    argmax_host_valid_ = false;
     cache_len_ += static_cast<int>(rows.size());
     kv_.release_beyond(cache_len_);
   }
@@ -228,6 +235,7 @@ class CudaBackend final : public Backend {
       kv_.release_beyond(cache_len_);
     }
     last_n_ = 0;
+    argmax_host_valid_ = false;
   }
 
  private:
@@ -455,6 +463,8 @@ class CudaBackend final : public Backend {
   DeviceBuffer inv_freq_, residual_, x_, xb_, qkv_, q_, attn_, delta_, gu_, logits_, step_ints_, mask_;
   DeviceBuffer move_ints_, move_scratch_, partials_, top_;
   std::vector<char> host_top_;
+  std::vector<int32_t> argmax_host_;  // argmax() of the last forward, once downloaded
+  bool argmax_host_valid_ = false;
   std::vector<int32_t> host_ints_;
   const int32_t* argmax_dev_ = nullptr;
   std::map<std::tuple<int, int, bool, int>, cudaGraphExec_t> graphs_;
