@@ -29,9 +29,39 @@ __device__ __forceinline__ uint32_t pack_bf16(float a, float b) {
   return *reinterpret_cast<const uint32_t*>(&h);
 }
 
-template <int NT, int MT, int CK, bool SPLIT>
+// The activations a product reads: x itself, or x through a fused RMSNorm / SwiGLU (see GemmInput).
+// The expressions are those of rmsnorm.cu and swiglu.cu, so the values are bit-identical.
+enum : int { kInPlain = 0, kInRmsNorm = 1, kInSwiGlu = 2 };
+struct InputArgs {
+  const bf16* norm = nullptr;
+  const float* scale = nullptr;  // shared memory: the RMSNorm scale of each of the block's tokens
+};
+
+template <int IN>
+__device__ __forceinline__ float4 load_input(const float* __restrict__ x, int k, int tok, int tok0, int idx,
+                                             const InputArgs& in) {
+  if constexpr (IN == kInSwiGlu) {
+    const float4 g = __ldg(reinterpret_cast<const float4*>(x + int64_t(tok) * 2 * k + idx));
+    const float4 u = __ldg(reinterpret_cast<const float4*>(x + int64_t(tok) * 2 * k + k + idx));
+    return make_float4(g.x / (1.f + expf(-g.x)) * u.x, g.y / (1.f + expf(-g.y)) * u.y,
+                       g.z / (1.f + expf(-g.z)) * u.z, g.w / (1.f + expf(-g.w)) * u.w);
+  } else {
+    const float4 p = __ldg(reinterpret_cast<const float4*>(x + int64_t(tok) * k + idx));
+    if constexpr (IN == kInRmsNorm) {
+      const float sc = in.scale[tok - tok0];
+      const __nv_bfloat162* w2 = reinterpret_cast<const __nv_bfloat162*>(in.norm + idx);
+      const float2 w01 = __bfloat1622float2(w2[0]), w23 = __bfloat1622float2(w2[1]);
+      return make_float4(w01.x * (p.x * sc), w01.y * (p.y * sc), w23.x * (p.z * sc), w23.y * (p.w * sc));
+    } else {
+      return p;
+    }
+  }
+}
+
+template <int NT, int MT, int CK, bool SPLIT, int IN>
 __device__ __forceinline__ void chunk_product(const uint4 (&wv)[MT][2][CK / 32], const float* __restrict__ x, int m,
-                                              int k, int tok0, int g, int tig, int c, float (&acc)[MT][NT][4]) {
+                                              int k, int tok0, int g, int tig, int c, const InputArgs& in,
+                                              float (&acc)[MT][NT][4]) {
   constexpr int E = CK / 4;  // elements per thread per row
 #pragma unroll
   for (int t = 0; t < NT; ++t) {
@@ -40,10 +70,9 @@ __device__ __forceinline__ void chunk_product(const uint4 (&wv)[MT][2][CK / 32],
 #pragma unroll
     for (int e = 0; e < E; ++e) f[e] = 0.f;
     if (tok < m) {
-      const float4* xp = reinterpret_cast<const float4*>(x + int64_t(tok) * k + int64_t(c) * CK + tig * E);
 #pragma unroll
       for (int v = 0; v < E / 4; ++v) {
-        const float4 p = __ldg(xp + v);
+        const float4 p = load_input<IN>(x, k, tok, tok0, c * CK + tig * E + 4 * v, in);
         f[4 * v] = p.x, f[4 * v + 1] = p.y, f[4 * v + 2] = p.z, f[4 * v + 3] = p.w;
       }
     }
@@ -73,9 +102,10 @@ __device__ __forceinline__ void chunk_product(const uint4 (&wv)[MT][2][CK / 32],
 
 // Block: MT × 16 weight rows, 8·NT tokens of the token group blockIdx.x; warp w takes k chunks
 // w, w + 8, w + 16, ... in increasing order.
-template <int NT, int MT, int U, int CK, bool SPLIT>
+template <int NT, int MT, int U, int CK, bool SPLIT, int IN = kInPlain, bool ADD = false>
 __global__ void __launch_bounds__(kWarps * 32) gemm_mma_kernel(const float* __restrict__ x, int m, int k,
-                                                               const bf16* __restrict__ w, int n, float* __restrict__ y) {
+                                                               const bf16* __restrict__ w, int n, float* __restrict__ y,
+                                                               const bf16* __restrict__ norm, float eps) {
   constexpr int V = CK / 32;  // 16-byte weight loads per row per chunk
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int g = lane >> 2, tig = lane & 3;
@@ -115,6 +145,27 @@ __global__ void __launch_bounds__(kWarps * 32) gemm_mma_kernel(const float* __re
     }
   }
   pdl_wait_then_release();
+  InputArgs in;
+  if constexpr (IN == kInRmsNorm) {
+    // The RMSNorm scale of each token of the block, computed exactly as add_rmsnorm_kernel does
+    // (same 256-thread strided sum, same block_sum), so the normalized values are its values.
+    static_assert(kWarps * 32 == 256, "the norm must reduce like add_rmsnorm's 256-thread blocks");
+    __shared__ float s_scale[8 * NT];
+    __shared__ float s_red[32];
+    for (int t = 0; t < 8 * NT && tok0 + t < m; ++t) {
+      const float* xr = x + int64_t(tok0 + t) * k;
+      float ss = 0.f;
+      for (int i = threadIdx.x; i < k; i += kWarps * 32) {
+        const float v = xr[i];
+        ss = fmaf(v, v, ss);
+      }
+      const float total = block_sum(ss, s_red);
+      if (threadIdx.x == 0) s_scale[t] = rsqrtf(total / k + eps);
+    }
+    __syncthreads();
+    in.norm = norm;
+    in.scale = s_scale;
+  }
   const uint4 zero = make_uint4(0, 0, 0, 0);
   int c = warp;
   // U chunks' weight loads in flight before the first mma; chunks still accumulate in increasing
@@ -131,7 +182,7 @@ __global__ void __launch_bounds__(kWarps * 32) gemm_mma_kernel(const float* __re
           for (int v = 0; v < V; ++v)
             wv[u][mt][h][v] = wok[mt][h] ? __ldg(wp[mt][h] + int64_t(c + u * kWarps) * (CK / 8) + v) : zero;
 #pragma unroll
-    for (int u = 0; u < U; ++u) chunk_product<NT, MT, CK, SPLIT>(wv[u], x, m, k, tok0, g, tig, c + u * kWarps, acc);
+    for (int u = 0; u < U; ++u) chunk_product<NT, MT, CK, SPLIT, IN>(wv[u], x, m, k, tok0, g, tig, c + u * kWarps, in, acc);
   }
   for (; c < chunks; c += kWarps) {
     uint4 w0[MT][2][V];
@@ -141,7 +192,7 @@ __global__ void __launch_bounds__(kWarps * 32) gemm_mma_kernel(const float* __re
       for (int h = 0; h < 2; ++h)
 #pragma unroll
         for (int v = 0; v < V; ++v) w0[mt][h][v] = wok[mt][h] ? __ldg(wp[mt][h] + int64_t(c) * (CK / 8) + v) : zero;
-    chunk_product<NT, MT, CK, SPLIT>(w0, x, m, k, tok0, g, tig, c, acc);
+    chunk_product<NT, MT, CK, SPLIT, IN>(w0, x, m, k, tok0, g, tig, c, in, acc);
   }
 
   // Fixed tree over the warps' partial sums: (w + 4) into w, then (w + 2) into w, then 1 into 0.
@@ -176,14 +227,22 @@ __global__ void __launch_bounds__(kWarps * 32) gemm_mma_kernel(const float* __re
       for (int i = 0; i < 4; ++i) {
         const int r = row0 + mt * 16 + g + (i >= 2 ? 8 : 0);
         const int tok = tok0 + t * 8 + tig * 2 + (i & 1);
-        if (r < n && tok < m) y[int64_t(tok) * n + r] = acc[mt][t][i];
+        if (r < n && tok < m) {
+          if constexpr (ADD) {
+            y[int64_t(tok) * n + r] += acc[mt][t][i];  // the residual add of add_rmsnorm: residual + delta
+          } else {
+            y[int64_t(tok) * n + r] = acc[mt][t][i];
+          }
+        }
       }
 }
 
-template <int NT, int MT, int U, int CK, bool SPLIT>
-void launch(const float* x, int m, int k, const bf16* w, int n, float* y, cudaStream_t s) {
+template <int NT, int MT, int U, int CK, bool SPLIT, int IN = kInPlain, bool ADD = false>
+void launch(const float* x, int m, int k, const bf16* w, int n, float* y, cudaStream_t s, const bf16* norm = nullptr,
+            float eps = 0.f) {
   const dim3 grid((m + kTokensPerBlock - 1) / kTokensPerBlock, (n + MT * 16 - 1) / (MT * 16));
-  launch_kernel("gemm_mma", true, gemm_mma_kernel<NT, MT, U, CK, SPLIT>, grid, kWarps * 32, 0, s, x, m, k, w, n, y);
+  launch_kernel("gemm_mma", true, gemm_mma_kernel<NT, MT, U, CK, SPLIT, IN, ADD>, grid, kWarps * 32, 0, s, x, m, k, w,
+                n, y, norm, eps);
 }
 
 // The token tile (columns per mma), the row tile (m-tiles per block, sharing each activation
@@ -226,6 +285,58 @@ void launch_gemm_mma_chunk(const float* x, bool split, int chunk_k, int m, int k
 
 void launch_gemm_mma(const float* x, bool split, int m, int k, const bf16* w, int n, float* y, cudaStream_t s) {
   launch_gemm_mma_chunk(x, split, gemm_mma_chunk(k), m, k, w, n, y, s);
+}
+
+namespace {
+// The m <= 8 tiles of launch_tiles (same template arguments but IN/ADD, hence the same arithmetic).
+template <int CK, bool SPLIT, int IN, bool ADD>
+void launch_fused_tiles(const float* x, int m, int k, const bf16* w, int n, float* y, const bf16* norm, float eps,
+                        cudaStream_t s) {
+  constexpr int U = CK == 32 ? 4 : 2;
+  if (n >= 8192) launch<1, 2, U, CK, SPLIT, IN, ADD>(x, m, k, w, n, y, s, norm, eps);
+  else launch<1, 1, U, CK, SPLIT, IN, ADD>(x, m, k, w, n, y, s, norm, eps);
+}
+
+template <bool SPLIT, int IN, bool ADD>
+void launch_fused_chunk(const float* x, int m, int k, const bf16* w, int n, float* y, const bf16* norm, float eps,
+                        cudaStream_t s) {
+  if (gemm_mma_chunk(k) == 64) launch_fused_tiles<64, SPLIT, IN, ADD>(x, m, k, w, n, y, norm, eps, s);
+  else launch_fused_tiles<32, SPLIT, IN, ADD>(x, m, k, w, n, y, norm, eps, s);
+}
+
+template <bool SPLIT>
+void launch_fused_split(const float* x, int m, int k, const bf16* w, int n, float* y, const GemmFusion& f,
+                        cudaStream_t s) {
+  switch (f.input) {
+    case GemmInput::Plain:
+      if (f.add_into_y) launch_fused_chunk<SPLIT, kInPlain, true>(x, m, k, w, n, y, nullptr, 0.f, s);
+      else launch_fused_chunk<SPLIT, kInPlain, false>(x, m, k, w, n, y, nullptr, 0.f, s);
+      break;
+    case GemmInput::RmsNorm:
+      if (f.add_into_y) throw Error("gemm_mma: RMSNorm input with an added output is not a step of the decoder");
+      launch_fused_chunk<SPLIT, kInRmsNorm, false>(x, m, k, w, n, y, f.norm, f.eps, s);
+      break;
+    case GemmInput::SwiGlu:
+      if (f.add_into_y) launch_fused_chunk<SPLIT, kInSwiGlu, true>(x, m, k, w, n, y, nullptr, 0.f, s);
+      else launch_fused_chunk<SPLIT, kInSwiGlu, false>(x, m, k, w, n, y, nullptr, 0.f, s);
+      break;
+  }
+}
+}  // namespace
+
+void launch_gemm_mma_fused(const float* x, bool split, int m, int k, const bf16* w, int n, float* y,
+                           const GemmFusion& fusion, cudaStream_t s) {
+  if (m <= 0 || n <= 0) return;
+  if (m > kGemmFusedMaxTokens)
+    throw Error("gemm_mma: fused inputs serve steps of at most " + std::to_string(kGemmFusedMaxTokens) + " tokens");
+  if (!gemm_mma_supports(k) || (reinterpret_cast<uintptr_t>(w) & 15) || (reinterpret_cast<uintptr_t>(x) & 15))
+    throw Error("gemm_mma: k = " + std::to_string(k) + " must be a multiple of 32 with 16-byte aligned rows");
+  if (fusion.input == GemmInput::RmsNorm && (!fusion.norm || (reinterpret_cast<uintptr_t>(fusion.norm) & 7)))
+    throw Error("gemm_mma: RMSNorm input needs 8-byte aligned norm weights");
+  if ((n + 15) / 16 > 65535) throw Error("gemm_mma: too many output rows (" + std::to_string(n) + ")");
+  if (split) launch_fused_split<true>(x, m, k, w, n, y, fusion, s);
+  else launch_fused_split<false>(x, m, k, w, n, y, fusion, s);
+  check_launch("gemm_mma (fused)");
 }
 
 }  // namespace stride::cuda

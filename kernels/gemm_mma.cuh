@@ -30,4 +30,23 @@ void launch_gemm_mma_chunk(const float* x, bool split, int chunk_k, int m, int k
                            cudaStream_t s);
 
 constexpr int kGemmMmaMaxTokens = 128;
+
+// Fusions for decode steps of at most kGemmFusedMaxTokens tokens: the product reads its activations
+// through the op that would otherwise have run as its own kernel, and may add its result into y.
+// Each fused op evaluates exactly the expressions of that kernel (rmsnorm.cu, swiglu.cu) in the same
+// order, so a token's result is bit-identical to the unfused chain that longer steps run.
+enum class GemmInput {
+  Plain,    // x as is
+  RmsNorm,  // RMSNorm of x with `norm` and `eps` (x holds the residual stream), as add_rmsnorm
+  SwiGlu,   // x = [gate | up], each k wide (row stride 2k): silu(gate) * up, as swiglu
+};
+struct GemmFusion {
+  GemmInput input = GemmInput::Plain;
+  const bf16* norm = nullptr;
+  float eps = 0.f;
+  bool add_into_y = false;  // y += x·wᵀ (the residual add of the next add_rmsnorm) instead of y =
+};
+constexpr int kGemmFusedMaxTokens = 8;
+void launch_gemm_mma_fused(const float* x, bool split, int m, int k, const bf16* w, int n, float* y,
+                           const GemmFusion& fusion, cudaStream_t s);
 }

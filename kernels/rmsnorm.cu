@@ -16,7 +16,7 @@ __global__ void add_rmsnorm_kernel(float* residual, const float* delta, const bf
       v += dx[k];
       x[k] = v;
     }
-    ss += v * v;
+    ss = fmaf(v, v, ss);  // written out: gemm_mma's fused RMSNorm must reduce exactly alike
   }
   const float total = block_sum(ss, scratch);
   const float scale = rsqrtf(total / d + eps);

@@ -48,12 +48,36 @@ void accept_all(Backend& b, int n) {
   b.accept(rows);
 }
 
+// Sets an environment variable for the lifetime of the object (backends read their switches when built).
+struct ScopedEnv {
+  std::string name;
+  ScopedEnv(const char* n, const char* v) : name(n) { setenv(n, v, 1); }
+  ~ScopedEnv() { unsetenv(name.c_str()); }
+};
+
+// The opt-in decode paths (fused products, PDL, graph buckets) must keep every result bit-identical:
+// the test below runs once with the defaults and once with all of them on.
+std::vector<std::unique_ptr<ScopedEnv>> opt_ins(bool on) {
+  std::vector<std::unique_ptr<ScopedEnv>> e;
+  if (!on) return e;
+  for (const char* name : {"STRIDE_CUDA_FUSED_DECODE", "STRIDE_CUDA_PDL", "STRIDE_CUDA_GRAPH_BUCKETS"})
+    e.push_back(std::make_unique<ScopedEnv>(name, "1"));
+  return e;
+}
+
 TEST(CudaBackend, LogitsAreBitIdenticalWithOneOrSixtyFourTokensPerStep) {
   STRIDE_REQUIRE_GPU();
+  for (const bool opt_in : {false, true}) {
+  SCOPED_TRACE(opt_in ? "fused decode, PDL, graph buckets" : "defaults");
   std::mt19937 rng(std::random_device{}());
   const ModelConfig c = small_config();
   const uint64_t seed = rng();
-  auto a = make_cuda_backend_random(c, seed, 512), b = make_cuda_backend_random(c, seed, 512);
+  std::unique_ptr<Backend> a, b;
+  {
+    const auto env = opt_ins(opt_in);  // PDL is read once per process: it applies from its first use
+    a = make_cuda_backend_random(c, seed, 512);
+    b = make_cuda_backend_random(c, seed, 512);
+  }
   const auto prefix = random_tokens(rng, 10, c.vocab_size), step = random_tokens(rng, 64, c.vocab_size);
   for (Backend* x : {a.get(), b.get()}) {
     x->forward(causal_step(prefix, 0));
@@ -77,6 +101,7 @@ TEST(CudaBackend, LogitsAreBitIdenticalWithOneOrSixtyFourTokensPerStep) {
     ASSERT_EQ(la.size(), lb.size());
     EXPECT_EQ(0, std::memcmp(la.data(), lb.data(), la.size() * 4)) << "row " << row;
     EXPECT_EQ(a->argmax()[row], b->argmax()[0]);
+  }
   }
 }
 
@@ -173,13 +198,6 @@ TEST(CudaBackend, TruncateThenRecomputeGivesTheSameLogitsAndLongStepsRunInChunks
   EXPECT_EQ(b->cache_len(), 2000);
   EXPECT_THROW(b->forward(causal_step(random_tokens(rng, 1001, c.vocab_size), 2000)), Error);
 }
-
-// Sets an environment variable for the lifetime of the object (backends read their switches when built).
-struct ScopedEnv {
-  std::string name;
-  ScopedEnv(const char* n, const char* v) : name(n) { setenv(n, v, 1); }
-  ~ScopedEnv() { unsetenv(name.c_str()); }
-};
 
 TEST(CudaBackend, FlashPrefillAttentionGivesTheLogitsOfTheSplitKernel) {
   STRIDE_REQUIRE_GPU();
