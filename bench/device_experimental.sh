@@ -4,6 +4,8 @@
 #                                        compute-sanitizer (memcheck, racecheck on the kernel tests)
 #   bench/device_experimental.sh bench   stride-bench --shapes 1.5b,7b and the tiny-model strategy sweep,
 #                                        defaults vs opt-ins, one after the other in the same call
+#   bench/device_experimental.sh tiles   stride-bench --gemm-micro 7b per STRIDE_GEMM_TILE (token x row tiles of the
+#                                        products with more than 8 tokens; 0x0 = the built-in table)
 #   bench/device_experimental.sh profile ncu kernel times of one 7B and one 1.5B step at M = 1, 13, 31, 64
 #                                        (where a step's time goes), summed per kernel by bench/ncu_steps.py
 # Opt-ins: STRIDE_CUDA_PREFILL_ATTENTION=flash (tensor-core prefill attention), STRIDE_CUDA_PDL=1
@@ -32,6 +34,11 @@ if [ "$STAGE" = tests ]; then
   timeout 100 compute-sanitizer --tool racecheck --error-exitcode 9 $B/tests/test_cuda \
     --gtest_filter='CudaAttentionPrefill.*:CudaKernels.PagedAttention*' >"$OUT/racecheck.log" 2>&1
   echo "racecheck rc=$?"; summary "$OUT/racecheck.log"
+elif [ "$STAGE" = tiles ]; then
+  for tile in 0x0 2x4 4x4 4x2 8x1 2x2; do
+    STRIDE_GEMM_TILE=$tile timeout 100 $B/bench/stride-bench --gemm-micro 7b >"$OUT/tiles_$tile.log" 2>&1
+    echo "== tile $tile rc=$?"; grep -E "^\| [a-z_]+ [0-9]+ x [0-9]+ \| (16|64) \|" "$OUT/tiles_$tile.log"
+  done
 elif [ "$STAGE" = profile ]; then
   for shape in 7b 1.5b; do
     timeout 240 ncu --profile-from-start off --metrics gpu__time_duration.sum --csv \

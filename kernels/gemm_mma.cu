@@ -1,10 +1,13 @@
 #include "kernels/gemm_mma.cuh"
 
+#include <cstdio>
+#include <tuple>
+#include <utility>
+
 namespace stride::cuda {
 namespace {
 
 constexpr int kWarps = 8;         // k-split warps per block (fixed: part of the reduction order)
-constexpr int kTokensPerBlock = 64;
 
 __device__ __forceinline__ uint32_t word(const uint4& v, int i) {
   return i == 0 ? v.x : i == 1 ? v.y : i == 2 ? v.z : v.w;
@@ -109,7 +112,7 @@ __global__ void __launch_bounds__(kWarps * 32) gemm_mma_kernel(const float* __re
   constexpr int V = CK / 32;  // 16-byte weight loads per row per chunk
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int g = lane >> 2, tig = lane & 3;
-  const int tok0 = blockIdx.x * kTokensPerBlock;
+  const int tok0 = blockIdx.x * (8 * NT);
   const int row0 = blockIdx.y * (MT * 16);
   const uint4* wp[MT][2];
   bool wok[MT][2];
@@ -240,25 +243,55 @@ __global__ void __launch_bounds__(kWarps * 32) gemm_mma_kernel(const float* __re
 template <int NT, int MT, int U, int CK, bool SPLIT, int IN = kInPlain, bool ADD = false>
 void launch(const float* x, int m, int k, const bf16* w, int n, float* y, cudaStream_t s, const bf16* norm = nullptr,
             float eps = 0.f) {
-  const dim3 grid((m + kTokensPerBlock - 1) / kTokensPerBlock, (n + MT * 16 - 1) / (MT * 16));
+  const dim3 grid((m + 8 * NT - 1) / (8 * NT), (n + MT * 16 - 1) / (MT * 16));
   launch_kernel("gemm_mma", true, gemm_mma_kernel<NT, MT, U, CK, SPLIT, IN, ADD>, grid, kWarps * 32, 0, s, x, m, k, w,
                 n, y, norm, eps);
 }
 
-// The token tile (columns per mma), the row tile (m-tiles per block, sharing each activation
-// load) and the load depth U are picked by size for speed; none changes a token's arithmetic.
+// STRIDE_GEMM_TILE=NTxMT (benchmarks only: NT in 1, 2, 4, 8 token tiles of 8, MT in 1, 2, 4 row
+// tiles of 16, not 8x4) replaces the tile of every product with more than 8 tokens; 0x0 = the table.
+std::pair<int, int> tile_override() {
+  static const std::pair<int, int> t = [] {
+    const char* v = std::getenv("STRIDE_GEMM_TILE");
+    int nt = 0, mt = 0;
+    if (v && std::sscanf(v, "%dx%d", &nt, &mt) == 2) {
+      const bool ok = (nt == 1 || nt == 2 || nt == 4 || nt == 8) && (mt == 1 || mt == 2 || mt == 4) && !(nt == 8 && mt == 4);
+      if (ok) return std::make_pair(nt, mt);
+    }
+    return std::make_pair(0, 0);
+  }();
+  return t;
+}
+
+// The token tile (NT: columns per mma, 8 tokens each; a block serves 8·NT tokens), the row tile
+// (MT: m-tiles per warp; the block's 8 warps share the rows and split k, so activation bytes
+// read per weight byte are NT/MT·2 with split activations) and the load depth U are picked by
+// size for speed; none changes a token's arithmetic.
 template <int CK, bool SPLIT>
-void launch_tiles(const float* x, int m, int k, const bf16* w, int n, float* y, cudaStream_t s) {
-  constexpr int U = CK == 32 ? 4 : 2;
-  if (m <= 8) {
+void launch_tiles(const float* x, int m, int k, const bf16* w, int n, float* y, cudaStream_t s, int nt = 0, int mt = 0) {
+  constexpr int U = CK == 32 ? 4 : 2, UB = U / 2;
+  if (nt == 0 && m <= 8) {
     if (n >= 8192) launch<1, 2, U, CK, SPLIT>(x, m, k, w, n, y, s);
     else launch<1, 1, U, CK, SPLIT>(x, m, k, w, n, y, s);
-  } else if (m <= 16) {
-    launch<2, 2, U / 2, CK, SPLIT>(x, m, k, w, n, y, s);
-  } else if (m <= 32) {
-    launch<4, 2, U / 2, CK, SPLIT>(x, m, k, w, n, y, s);
-  } else {
-    launch<8, 2, U / 2, CK, SPLIT>(x, m, k, w, n, y, s);
+    return;
+  }
+  if (nt == 0) std::tie(nt, mt) = tile_override();
+  if (nt == 0) {
+    nt = m <= 16 ? 2 : m <= 32 ? 4 : 8;
+    mt = 2;
+  }
+  switch (nt * 10 + mt) {
+    case 11: launch<1, 1, UB, CK, SPLIT>(x, m, k, w, n, y, s); break;
+    case 12: launch<1, 2, UB, CK, SPLIT>(x, m, k, w, n, y, s); break;
+    case 14: launch<1, 4, UB, CK, SPLIT>(x, m, k, w, n, y, s); break;
+    case 21: launch<2, 1, UB, CK, SPLIT>(x, m, k, w, n, y, s); break;
+    case 22: launch<2, 2, UB, CK, SPLIT>(x, m, k, w, n, y, s); break;
+    case 24: launch<2, 4, UB, CK, SPLIT>(x, m, k, w, n, y, s); break;
+    case 41: launch<4, 1, UB, CK, SPLIT>(x, m, k, w, n, y, s); break;
+    case 42: launch<4, 2, UB, CK, SPLIT>(x, m, k, w, n, y, s); break;
+    case 44: launch<4, 4, UB, CK, SPLIT>(x, m, k, w, n, y, s); break;
+    case 81: launch<8, 1, UB, CK, SPLIT>(x, m, k, w, n, y, s); break;
+    default: launch<8, 2, UB, CK, SPLIT>(x, m, k, w, n, y, s); break;
   }
 }
 
@@ -285,6 +318,24 @@ void launch_gemm_mma_chunk(const float* x, bool split, int chunk_k, int m, int k
 
 void launch_gemm_mma(const float* x, bool split, int m, int k, const bf16* w, int n, float* y, cudaStream_t s) {
   launch_gemm_mma_chunk(x, split, gemm_mma_chunk(k), m, k, w, n, y, s);
+}
+
+void launch_gemm_mma_tiled(const float* x, bool split, int m, int k, const bf16* w, int n, float* y, int nt, int mt,
+                           cudaStream_t s) {
+  const bool ok = (nt == 1 || nt == 2 || nt == 4 || nt == 8) && (mt == 1 || mt == 2 || mt == 4) && !(nt == 8 && mt == 4);
+  if (!ok) throw Error("gemm_mma: no tile " + std::to_string(nt) + "x" + std::to_string(mt));
+  if (m <= 0 || n <= 0) return;
+  if (!gemm_mma_supports(k) || (reinterpret_cast<uintptr_t>(w) & 15) || (reinterpret_cast<uintptr_t>(x) & 15))
+    throw Error("gemm_mma: k = " + std::to_string(k) + " must be a multiple of 32 with 16-byte aligned rows");
+  const int ck = gemm_mma_chunk(k);
+  if (ck == 64) {
+    if (split) launch_tiles<64, true>(x, m, k, w, n, y, s, nt, mt);
+    else launch_tiles<64, false>(x, m, k, w, n, y, s, nt, mt);
+  } else {
+    if (split) launch_tiles<32, true>(x, m, k, w, n, y, s, nt, mt);
+    else launch_tiles<32, false>(x, m, k, w, n, y, s, nt, mt);
+  }
+  check_launch("gemm_mma (tiled)");
 }
 
 namespace {

@@ -30,6 +30,10 @@ void launch_gemm_mma_chunk(const float* x, bool split, int chunk_k, int m, int k
                            cudaStream_t s);
 
 constexpr int kGemmMmaMaxTokens = 128;
+// The same with an explicit tile (tests and benchmarks): nt token tiles of 8 (1, 2, 4, 8) and mt
+// row tiles of 16 (1, 2, 4; not 8x4) per block. The tile never changes a result.
+void launch_gemm_mma_tiled(const float* x, bool split, int m, int k, const bf16* w, int n, float* y, int nt, int mt,
+                           cudaStream_t s);
 
 // Fusions for decode steps of at most kGemmFusedMaxTokens tokens: the product reads its activations
 // through the op that would otherwise have run as its own kernel, and may add its result into y.

@@ -74,5 +74,33 @@ TEST(CudaGemmMma, IsBatchInvariant) {
   }
 }
 
+// Every tile (token tiles x row tiles, as STRIDE_GEMM_TILE may pick them) gives each token the
+// bits of the one-token product, for ragged m and n.
+TEST(CudaGemmMma, EveryTileGivesTheOneTokenBits) {
+  STRIDE_REQUIRE_GPU();
+  std::mt19937 rng(std::random_device{}());
+  const int n = 1000, m = 70;
+  for (int k : {896, 928})
+    for (bool split : {true, false}) {
+      Operands o = make_operands(rng, m, k, n);
+      DeviceBuffer dall(size_t(m) * n * 4), done(size_t(n) * 4);
+      std::vector<float> alone(size_t(m) * n);
+      for (int t = 0; t < m; ++t) {
+        launch_gemm_mma(o.x.as<float>() + size_t(t) * k, split, 1, k, o.w.as<bf16>(), n, done.as<float>(), nullptr);
+        const auto row = download<float>(done, n);
+        std::copy(row.begin(), row.end(), alone.begin() + size_t(t) * n);
+      }
+      for (const auto& [nt, mt] : std::vector<std::pair<int, int>>{
+               {1, 1}, {1, 2}, {1, 4}, {2, 1}, {2, 2}, {2, 4}, {4, 1}, {4, 2}, {4, 4}, {8, 1}, {8, 2}}) {
+        poison(dall);
+        launch_gemm_mma_tiled(o.x.as<float>(), split, m, k, o.w.as<bf16>(), n, dall.as<float>(), nt, mt, nullptr);
+        const auto all = download<float>(dall, size_t(m) * n);
+        EXPECT_EQ(0, std::memcmp(alone.data(), all.data(), alone.size() * 4))
+            << "tile " << nt << "x" << mt << ", k=" << k << ", split=" << split;
+      }
+    }
+  EXPECT_THROW(launch_gemm_mma_tiled(nullptr, true, 1, 64, nullptr, 1, nullptr, 8, 4, nullptr), Error);
+}
+
 }  // namespace
 }  // namespace stride::cuda::test
