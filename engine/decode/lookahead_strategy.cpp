@@ -16,19 +16,17 @@ constexpr int kContextGuessTokens = 8;
 }  // namespace
 
 LookaheadParams default_lookahead_params(const ModelConfig& config) {
-  // A step costs about (1 + W(N-1) + G(N-1)) rows. On the tiny model (CPU, cost linear in rows)
-  // the sweep in tests/decode (TinyModelSweep) favours a small window; larger models run on a GPU
-  // where a step of ~100 rows costs about what one row does, and the paper's settings apply
-  // (7B: W=15 N=5 G=15; 13B: W=10; 33B and up: W=7).
+  // Chosen from stride-bench --sweep (bench/RESULTS.md, run 4). The tiny model (CPU, cost linear in
+  // rows) favours (5, 4, 5): 2.08 tokens/step. Larger models run on the GPU, where a step of M rows
+  // at the 7B shape costs 1.42x (M = 13), 1.39x (21), 1.55x (31), 2.5x (49) and 4.6x (121) a
+  // one-row step, while tokens/step only grow from 2.9 to 3.2 between (3, 3, 3) and (15, 5, 15):
+  // (5, 3, 5) gives the best expected speedup (2.94 / 1.39). The paper's (15, 5, 15) for 7B assumes a
+  // step of ~100 rows costs what one row does, which our kernels do not reach yet (issue 3).
   LookaheadParams p;
   if (config.hidden_size > 0 && config.hidden_size < 512) {
     p = {5, 4, 5};
-  } else if (config.hidden_size <= 4096) {
-    p = {15, 5, 15};
-  } else if (config.hidden_size <= 5120) {
-    p = {10, 5, 10};
   } else {
-    p = {7, 5, 7};
+    p = {5, 3, 5};
   }
   return p;
 }

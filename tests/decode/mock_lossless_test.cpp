@@ -172,6 +172,13 @@ TEST(LookaheadDefaults, RequestOverridesModelDefaults) {
   EXPECT_EQ(p.window, 3);
   EXPECT_EQ(p.ngram, d.ngram);
   EXPECT_EQ(p.verify, d.verify);
+  // GPU-sized models: a default step stays below the measured cost knee (~32 rows at the 7B shape,
+  // bench/RESULTS.md run 4), so lookahead is not slower than greedy decoding there.
+  ModelConfig big;
+  big.hidden_size = 3584;
+  const LookaheadParams g = default_lookahead_params(big);
+  EXPECT_LE(1 + (g.window + g.verify) * (g.ngram - 1), 32);
+  EXPECT_GE(g.window, 1);
 }
 
 }  // namespace
