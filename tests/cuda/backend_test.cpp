@@ -11,23 +11,6 @@
 namespace stride::cuda::test {
 namespace {
 
-ModelConfig small_config() {
-  ModelConfig c;
-  c.model_type = "qwen2";
-  c.vocab_size = 1000;
-  c.hidden_size = 256;
-  c.intermediate_size = 512;
-  c.num_layers = 2;
-  c.num_heads = 4;
-  c.num_kv_heads = 2;
-  c.head_dim = 64;
-  c.max_position_embeddings = 4096;
-  c.rope_theta = 10000.0;
-  c.tie_word_embeddings = true;
-  c.attention_bias = true;
-  return c;
-}
-
 StepInput causal_step(const std::vector<int32_t>& toks, int first_pos, int logits_from = 0) {
   StepInput in;
   in.tokens = toks;
@@ -70,7 +53,7 @@ TEST(CudaBackend, LogitsAreBitIdenticalWithOneOrSixtyFourTokensPerStep) {
   for (const bool opt_in : {false, true}) {
   SCOPED_TRACE(opt_in ? "fused decode, PDL, graph buckets" : "defaults");
   std::mt19937 rng(std::random_device{}());
-  const ModelConfig c = small_config();
+  const ModelConfig c = small_test_config();
   const uint64_t seed = rng();
   std::unique_ptr<Backend> a, b;
   {
@@ -108,7 +91,7 @@ TEST(CudaBackend, LogitsAreBitIdenticalWithOneOrSixtyFourTokensPerStep) {
 TEST(CudaBackend, AcceptOfTreeRowsEqualsTheChainComputedAlone) {
   STRIDE_REQUIRE_GPU();
   std::mt19937 rng(std::random_device{}());
-  const ModelConfig c = small_config();
+  const ModelConfig c = small_test_config();
   const uint64_t seed = rng();
   auto tree = make_cuda_backend_random(c, seed, 512), chain = make_cuda_backend_random(c, seed, 512);
   const auto prefix = random_tokens(rng, 21, c.vocab_size), t = random_tokens(rng, 6, c.vocab_size);
@@ -145,7 +128,7 @@ TEST(CudaBackend, AcceptOfTreeRowsEqualsTheChainComputedAlone) {
 TEST(CudaBackend, ScatteredTreeRowsGiveTheLogitsOfPlainDecodingBitForBit) {
   STRIDE_REQUIRE_GPU();
   std::mt19937 rng(std::random_device{}());
-  const ModelConfig c = small_config();
+  const ModelConfig c = small_test_config();
   const uint64_t seed = rng();
   auto tree = make_cuda_backend_random(c, seed, 512), plain = make_cuda_backend_random(c, seed, 512);
   const auto prefix = random_tokens(rng, 60, c.vocab_size);
@@ -178,7 +161,7 @@ TEST(CudaBackend, ScatteredTreeRowsGiveTheLogitsOfPlainDecodingBitForBit) {
 TEST(CudaBackend, TruncateThenRecomputeGivesTheSameLogitsAndLongStepsRunInChunks) {
   STRIDE_REQUIRE_GPU();
   std::mt19937 rng(std::random_device{}());
-  const ModelConfig c = small_config();
+  const ModelConfig c = small_test_config();
   auto b = make_cuda_backend_random(c, rng(), 3000);
   const auto toks = random_tokens(rng, 2500, c.vocab_size);
   // 2500 tokens: three chunks through the cuBLAS path; compare its last row with the GEMV path.
@@ -202,7 +185,7 @@ TEST(CudaBackend, TruncateThenRecomputeGivesTheSameLogitsAndLongStepsRunInChunks
 TEST(CudaBackend, FlashPrefillAttentionGivesTheLogitsOfTheSplitKernel) {
   STRIDE_REQUIRE_GPU();
   std::mt19937 rng(std::random_device{}());
-  ModelConfig c = small_config();
+  ModelConfig c = small_test_config();
   c.head_dim = 128;  // the head size of the 1.5B and 7B models
   c.num_heads = 2;
   c.num_kv_heads = 1;

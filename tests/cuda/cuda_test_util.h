@@ -81,4 +81,22 @@ inline double rel_error(const std::vector<float>& out, const std::vector<double>
   return std::sqrt(num / std::max(den, 1e-30));
 }
 
+// A small random-weight Qwen2-like model (GQA, biases, tied embeddings) for backend tests.
+inline ModelConfig small_test_config() {
+  ModelConfig c;
+  c.model_type = "qwen2";
+  c.vocab_size = 1000;
+  c.hidden_size = 256;
+  c.intermediate_size = 512;
+  c.num_layers = 2;
+  c.num_heads = 4;
+  c.num_kv_heads = 2;
+  c.head_dim = 64;
+  c.max_position_embeddings = 4096;
+  c.rope_theta = 10000.0;
+  c.tie_word_embeddings = true;
+  c.attention_bias = true;
+  return c;
+}
+
 }  // namespace stride::cuda::test

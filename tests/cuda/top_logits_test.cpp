@@ -58,18 +58,8 @@ TEST(CudaTopLogits, MatchesHostSortWithTiesAndNaN) {
 
 TEST(CudaTopLogits, BackendSamplesTheTokensOfWholeRowSampling) {
   STRIDE_REQUIRE_GPU();
-  ModelConfig c;
-  c.model_type = "qwen2";
+  ModelConfig c = small_test_config();
   c.vocab_size = 5000;
-  c.hidden_size = 256;
-  c.intermediate_size = 512;
-  c.num_layers = 2;
-  c.num_heads = 4;
-  c.num_kv_heads = 2;
-  c.head_dim = 64;
-  c.max_position_embeddings = 4096;
-  c.rope_theta = 10000.0;
-  c.tie_word_embeddings = true;
   setenv("STRIDE_CUDA_DEVICE_SAMPLING", "1", 1);  // opt-in until verified; read when the backend is built
   auto b = make_cuda_backend_random(c, 77, 256);
   unsetenv("STRIDE_CUDA_DEVICE_SAMPLING");

@@ -11,6 +11,7 @@
 
 #include "runtime/cpu/cpu_ops.h"
 #include "runtime/cpu/thread_pool.h"
+#include "runtime/step_input_checks.h"
 #include "stride/engine.h"
 
 namespace stride {
@@ -97,19 +98,8 @@ class CpuBackend final : public Backend {
 };
 
 void CpuBackend::forward(const StepInput& in) {
+  check_step_input(in, "CPU backend", cfg_.vocab_size, cache_len_, capacity_);
   const int n = static_cast<int>(in.tokens.size());
-  if (n == 0) throw Error("CPU backend: forward with no tokens");
-  if (in.positions.size() != size_t(n)) throw Error("CPU backend: positions and tokens differ in length");
-  if (!in.mask.empty() && in.mask.size() != size_t(n) * n) throw Error("CPU backend: mask is not n×n");
-  // logits_from == n: no logits at all (a prompt chunk that is not the last one).
-  if (in.logits_from < 0 || in.logits_from > n) throw Error("CPU backend: logits_from out of range");
-  if (cache_len_ + n > capacity_)
-    throw Error("CPU backend: KV cache capacity of " + std::to_string(capacity_) + " tokens exceeded");
-  for (int i = 0; i < n; ++i) {
-    if (in.tokens[i] < 0 || in.tokens[i] >= cfg_.vocab_size)
-      throw Error("CPU backend: token id " + std::to_string(in.tokens[i]) + " out of the vocabulary");
-    if (in.positions[i] < 0) throw Error("CPU backend: negative position");
-  }
   last_n_ = 0;  // a failed forward leaves nothing to accept
 
   const int H = cfg_.hidden_size, I = cfg_.intermediate_size, hd = cfg_.head_dim;

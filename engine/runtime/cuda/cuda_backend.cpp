@@ -21,6 +21,7 @@
 #include "kernels/swiglu.cuh"
 #include "runtime/cuda/device_model.h"
 #include "runtime/cuda/paged_kv_cache.h"
+#include "runtime/step_input_checks.h"
 #include "runtime/step_padding.h"
 
 namespace stride {
@@ -271,19 +272,8 @@ class CudaBackend final : public Backend {
   }
 
   void validate(const StepInput& in) const {
+    check_step_input(in, "CUDA backend", cfg_.vocab_size, cache_len_, capacity_);
     const int n = static_cast<int>(in.tokens.size());
-    if (n == 0) throw Error("CUDA backend: forward with no tokens");
-    if (in.positions.size() != size_t(n)) throw Error("CUDA backend: positions and tokens differ in length");
-    if (!in.mask.empty() && in.mask.size() != size_t(n) * n) throw Error("CUDA backend: mask is not n×n");
-    // logits_from == n: no row gets logits (a prompt chunk that is not the last one).
-    if (in.logits_from < 0 || in.logits_from > n) throw Error("CUDA backend: logits_from out of range");
-    if (cache_len_ + n > capacity_)
-      throw Error("CUDA backend: KV cache capacity of " + std::to_string(capacity_) + " tokens exceeded");
-    for (int i = 0; i < n; ++i) {
-      if (in.tokens[i] < 0 || in.tokens[i] >= cfg_.vocab_size)
-        throw Error("CUDA backend: token id " + std::to_string(in.tokens[i]) + " out of the vocabulary");
-      if (in.positions[i] < 0) throw Error("CUDA backend: negative position");
-    }
     if (n > kChunk && !in.mask.empty()) {
       // Chunks see only the K/V of earlier chunks: no row may attend a later chunk's token.
       for (int i = 0; i < n; ++i) {
