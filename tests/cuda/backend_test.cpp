@@ -218,6 +218,33 @@ TEST(CudaBackend, FlashPrefillAttentionGivesTheLogitsOfTheSplitKernel) {
   }
 }
 
+TEST(CudaBackend, CublasLtPromptProductsGiveTheLogitsOfCublasGemmEx) {
+  STRIDE_REQUIRE_GPU();
+  std::mt19937 rng(std::random_device{}());
+  const ModelConfig c = small_test_config();
+  const uint64_t seed = rng();
+  auto plain = make_cuda_backend_random(c, seed, 2048);
+  std::unique_ptr<Backend> lt;
+  {
+    ScopedEnv env("STRIDE_CUDA_PREFILL_GEMM", "lt");
+    lt = make_cuda_backend_random(c, seed, 2048);
+  }
+  for (int n : {600, 1500}) {  // one chunk, then two (1024 + 476)
+    const auto toks = random_tokens(rng, n, c.vocab_size);
+    plain->truncate(0);
+    lt->truncate(0);
+    plain->forward(causal_step(toks, 0, n - 3));
+    lt->forward(causal_step(toks, 0, n - 3));
+    for (int row = n - 3; row < n; ++row) {
+      std::vector<float> a, b;
+      lt->logits(row, a);
+      plain->logits(row, b);
+      std::vector<double> ref(b.begin(), b.end());
+      EXPECT_LT(rel_error(a, ref), 1e-3) << "row " << row << " of " << n;
+    }
+  }
+}
+
 std::string shared(const std::string& rel) { return std::string(STRIDE_SHARED_DIR) + "/" + rel; }
 
 TEST(CudaBackend, TinyModelMatchesCpuBackendAndGreedyFixture) {

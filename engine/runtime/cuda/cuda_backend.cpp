@@ -20,6 +20,7 @@
 #include "kernels/top_logits.cuh"
 #include "kernels/swiglu.cuh"
 #include "runtime/cuda/device_model.h"
+#include "runtime/cuda/lt_matmul.h"
 #include "runtime/cuda/paged_kv_cache.h"
 #include "runtime/step_input_checks.h"
 #include "runtime/step_padding.h"
@@ -381,6 +382,7 @@ class CudaBackend final : public Backend {
     }
     bf16* xb = xb_.as<bf16>();
     launch_f32_to_bf16(x, int64_t(m) * k, xb, stream_.s);
+    if (lt_ && lt_->run(xb, m, k, w, n, y, stream_.s)) return;
     const float one = 1.f, zero = 0.f;
     cublas_check(cublasGemmEx(cublas_.h, CUBLAS_OP_T, CUBLAS_OP_N, n, m, k, &one, w, CUDA_R_16BF, k, xb, CUDA_R_16BF, k,
                               &zero, y, CUDA_R_32F, n, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
@@ -492,6 +494,15 @@ class CudaBackend final : public Backend {
   MatmulMode mode_ = mode_from_env();
   bool flash_prefill_ = flash_prefill_from_env();
   bool buckets_enabled_ = buckets_from_env();
+  // STRIDE_CUDA_PREFILL_GEMM=lt: prompt-step products through cuBLASLt with a heuristic algorithm and a
+  // workspace (lt_matmul.h); default cublasGemmEx until measured on a GPU.
+  std::unique_ptr<LtMatmul> lt_ = [] {
+    const char* v = std::getenv("STRIDE_CUDA_PREFILL_GEMM");
+    const std::string m = v ? v : "cublas";
+    if (m == "cublas") return std::unique_ptr<LtMatmul>();
+    if (m == "lt") return std::make_unique<LtMatmul>();
+    throw Error("STRIDE_CUDA_PREFILL_GEMM must be cublas or lt, not '" + m + "'");
+  }();
   bool fused_decode_ = [] {  // STRIDE_CUDA_FUSED_DECODE=1: see run_chunk (off until measured on a GPU)
     const char* v = std::getenv("STRIDE_CUDA_FUSED_DECODE");
     return v && std::string(v) == "1";
