@@ -100,7 +100,8 @@ int32_t TokenSampler::sample_row(Backend& backend, int row) {
   const bool top_k = params_.top_k > 0 && params_.top_k < vocab;
   if ((top_k && params_.top_k <= kMaxCandidates) || (!top_k && params_.top_p < 1.0f)) {
     const int k = top_k ? params_.top_k : std::min(vocab, kMaxCandidates);
-    backend.top_logits(row, k, params_.temperature, top_);
+    // The normalizer of the whole row is needed only without top-k (top-k renormalizes over its k).
+    backend.top_logits(row, k, top_k ? 0.0f : params_.temperature, top_);
     std::vector<double> w(k);
     double total = 0;
     for (int i = 0; i < k; ++i) {

@@ -29,7 +29,7 @@ struct StepInput {
 struct TopLogits {
   std::vector<int32_t> ids;   // the k highest logits' ids, highest first, equal logits by lower id
   std::vector<float> values;  // their logits
-  double sum_exp = 0;         // Σ over the whole row of exp((logit - highest) / temperature)
+  double sum_exp = 0;         // Σ over the whole row of exp((logit - highest) / temperature), or 0
 };
 
 class Backend {
@@ -53,10 +53,11 @@ class Backend {
   virtual std::vector<int32_t> argmax() = 0;
   // Full logits row `row` (>= logits_from) of the last forward (float32, vocab entries).
   virtual void logits(int row, std::vector<float>& out) = 0;
-  // The k highest logits of row `row` and the row's normalizer at `temperature` (sum_exp is 0
-  // when temperature <= 0). The CUDA backend computes them on the device so that sampling copies k
-  // ids and values back, not the vocabulary; this default reads the whole row and sums in the host
-  // sampler's order and precision (highest first, double), so its results equal TokenSampler's.
+  // The k highest logits of row `row` and, when temperature > 0, the row's normalizer at that
+  // temperature (else sum_exp = 0). The CUDA backend can compute them on the device so that sampling
+  // copies k ids and values back, not the vocabulary; this default reads the whole row and sums in
+  // the host sampler's order and precision (highest first, double), so its results equal
+  // TokenSampler's.
   virtual void top_logits(int row, int k, float temperature, TopLogits& out) {
     std::vector<float> lg;
     logits(row, lg);
@@ -64,7 +65,12 @@ class Backend {
     k = std::clamp(k, 0, n);
     std::vector<int> order(n);
     std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return lg[a] > lg[b]; });
+    auto before = [&](int a, int b) { return lg[a] > lg[b] || (lg[a] == lg[b] && a < b); };
+    if (temperature > 0) {
+      std::sort(order.begin(), order.end(), before);  // the normalizer sums every logit in this order
+    } else {
+      std::partial_sort(order.begin(), order.begin() + k, order.end(), before);
+    }
     out.ids.assign(order.begin(), order.begin() + k);
     out.values.resize(k);
     for (int i = 0; i < k; ++i) out.values[i] = lg[order[i]];

@@ -43,7 +43,8 @@ class RowsBackend : public Backend {
     out.values.clear();
     for (int i = 0; i < k; ++i) out.values.push_back(r[order[i]]);
     out.sum_exp = 0;
-    for (float v : r) out.sum_exp += std::exp((double(v) - r[order[0]]) / temperature);  // id order, as a GPU might
+    if (temperature > 0)
+      for (float v : r) out.sum_exp += std::exp((double(v) - r[order[0]]) / temperature);  // id order, as a GPU might
   }
   void accept(const std::vector<int>&) override {}
   void truncate(int) override {}
