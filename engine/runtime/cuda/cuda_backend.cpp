@@ -222,7 +222,9 @@ class CudaBackend final : public Backend {
       cuda_check(cudaMemcpyAsync(d + count, dst.data(), count * 4, cudaMemcpyHostToDevice, stream_.s), "upload of accept slots");
       launch_kv_move(kv_.pool(), kv_.layers(), kv_.pool_rows(), kv_.row_width(), kv_.device_table(),
                      PagedKvCache::kBlockSize, d, d + count, count, move_scratch_.as<bf16>(), stream_.s);
-      cuda_check(cudaStreamSynchronize(stream_.s), "accept");  // src/dst host vectors die here
+      // No wait: copies from pageable host memory return once the data is staged, so src/dst may die,
+      // and the next step is ordered after the move on the same stream.
+      cuda_check(cudaGetLastError(), "accept");
     }
     accepted_ = true;
     argmax_host_valid_ = false;
