@@ -13,7 +13,8 @@
 # verification steps, fewer graph captures), STRIDE_CUDA_DEVICE_SAMPLING=1 (sampling candidates from
 # kernels/top_logits instead of whole logits rows), STRIDE_CUDA_FUSED_DECODE=1 (RMSNorm, SwiGLU and residual
 # adds folded into the products of decode steps of <= 8 tokens), STRIDE_CUDA_PREFILL_GEMM=lt (prompt-step
-# products through cuBLASLt). Build recipe as bench/device_run.sh (.deps, .models carried).
+# products through cuBLASLt), STRIDE_CUDA_PREFILL_BF16=1 (prompt steps' norms and SwiGLU write bf16 product
+# inputs directly). Build recipe as bench/device_run.sh (.deps, .models carried).
 set -u
 STAGE=${1:-tests}
 OUT=${OUT:-/tmp/out}
@@ -21,7 +22,7 @@ mkdir -p "$OUT"
 export LD_LIBRARY_PATH=$PWD/.deps/root/usr/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}
 B=/tmp/b
 TINY=$PWD/.models/shared_layout/models/tiny-qwen2-coder
-OPTS="STRIDE_CUDA_PREFILL_ATTENTION=flash STRIDE_CUDA_PDL=1 STRIDE_CUDA_GRAPH_BUCKETS=1 STRIDE_CUDA_DEVICE_SAMPLING=1 STRIDE_CUDA_FUSED_DECODE=1 STRIDE_CUDA_PREFILL_GEMM=lt"
+OPTS="STRIDE_CUDA_PREFILL_ATTENTION=flash STRIDE_CUDA_PDL=1 STRIDE_CUDA_GRAPH_BUCKETS=1 STRIDE_CUDA_DEVICE_SAMPLING=1 STRIDE_CUDA_FUSED_DECODE=1 STRIDE_CUDA_PREFILL_GEMM=lt STRIDE_CUDA_PREFILL_BF16=1"
 cmake -S . -B $B -G Ninja -DCMAKE_PREFIX_PATH=$PWD/.deps/root/usr -DSTRIDE_SHARED_DIR=$PWD/.models/shared_layout \
   -DSTRIDE_BUILD_APP=OFF -DSTRIDE_BUILD_LSP=OFF -DCMAKE_CUDA_ARCHITECTURES=90a -DCMAKE_BUILD_TYPE=Release >"$OUT/build.log" 2>&1 &&
   cmake --build $B -j16 --target test_cuda stride-bench >>"$OUT/build.log" 2>&1 || { tail -40 "$OUT/build.log"; exit 1; }

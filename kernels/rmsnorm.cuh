@@ -6,4 +6,8 @@
 namespace stride::cuda {
 void launch_add_rmsnorm(float* residual, const float* delta, const bf16* weight, int n, int d, float eps,
                         float* out, cudaStream_t s);
+// The same writing bf16 (round to nearest): the input of a cuBLAS product of a prompt step, without
+// a float32 copy and a conversion pass.
+void launch_add_rmsnorm_bf16(float* residual, const float* delta, const bf16* weight, int n, int d, float eps,
+                             bf16* out, cudaStream_t s);
 }

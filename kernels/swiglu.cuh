@@ -4,4 +4,6 @@
 
 namespace stride::cuda {
 void launch_swiglu(const float* gate_up, int n, int inter, float* out, cudaStream_t s);
+// The same writing bf16 (round to nearest), for a prompt step's cuBLAS down product.
+void launch_swiglu_bf16(const float* gate_up, int n, int inter, bf16* out, cudaStream_t s);
 }

@@ -245,6 +245,31 @@ TEST(CudaBackend, CublasLtPromptProductsGiveTheLogitsOfCublasGemmEx) {
   }
 }
 
+TEST(CudaBackend, PromptStepsWithBf16InputsGiveTheSameLogitsBitForBit) {
+  STRIDE_REQUIRE_GPU();
+  std::mt19937 rng(std::random_device{}());
+  const ModelConfig c = small_test_config();
+  const uint64_t seed = rng();
+  auto plain = make_cuda_backend_random(c, seed, 2048);
+  std::unique_ptr<Backend> direct;
+  {
+    ScopedEnv env("STRIDE_CUDA_PREFILL_BF16", "1");
+    direct = make_cuda_backend_random(c, seed, 2048);
+  }
+  // The norms and SwiGLU round to bf16 exactly as the conversion pass does, so cuBLAS gets the same
+  // operands: same bits, over two chunks (1024 + 276 rows).
+  const auto toks = random_tokens(rng, 1300, c.vocab_size);
+  plain->forward(causal_step(toks, 0, 1297));
+  direct->forward(causal_step(toks, 0, 1297));
+  for (int row = 1297; row < 1300; ++row) {
+    std::vector<float> a, b;
+    direct->logits(row, a);
+    plain->logits(row, b);
+    ASSERT_EQ(a.size(), b.size());
+    EXPECT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * 4)) << "row " << row;
+  }
+}
+
 std::string shared(const std::string& rel) { return std::string(STRIDE_SHARED_DIR) + "/" + rel; }
 
 TEST(CudaBackend, TinyModelMatchesCpuBackendAndGreedyFixture) {
