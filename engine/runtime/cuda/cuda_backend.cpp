@@ -294,8 +294,10 @@ class CudaBackend final : public Backend {
   // kBucketSplits, bounds the shapes; accept() releases the pad rows' slots, their logits are never
   // read, and the batch-invariant decode kernels give the real rows exactly the unpadded results.
   static constexpr int kBucketRows = 8, kBucketSplits = 4;
-  static bool buckets_from_env() {
-    const char* v = std::getenv("STRIDE_CUDA_GRAPH_BUCKETS");
+
+  // An opt-in switch: on when the variable is "1".
+  static bool env_on(const char* name) {
+    const char* v = std::getenv(name);
     return v && std::string(v) == "1";
   }
 
@@ -516,7 +518,7 @@ class CudaBackend final : public Backend {
   bool graphs_enabled_ = graphs_from_env();
   MatmulMode mode_ = mode_from_env();
   bool flash_prefill_ = flash_prefill_from_env();
-  bool buckets_enabled_ = buckets_from_env();
+  bool buckets_enabled_ = env_on("STRIDE_CUDA_GRAPH_BUCKETS");
   // STRIDE_CUDA_PREFILL_GEMM=lt: prompt-step products through cuBLASLt with a heuristic algorithm and a
   // workspace (lt_matmul.h); default cublasGemmEx until measured on a GPU.
   std::unique_ptr<LtMatmul> lt_ = [] {
@@ -526,18 +528,10 @@ class CudaBackend final : public Backend {
     if (m == "lt") return std::make_unique<LtMatmul>();
     throw Error("STRIDE_CUDA_PREFILL_GEMM must be cublas or lt, not '" + m + "'");
   }();
-  bool prefill_bf16_ = [] {  // STRIDE_CUDA_PREFILL_BF16=1: see run_chunk (off until measured on a GPU)
-    const char* v = std::getenv("STRIDE_CUDA_PREFILL_BF16");
-    return v && std::string(v) == "1";
-  }();
-  bool fused_decode_ = [] {  // STRIDE_CUDA_FUSED_DECODE=1: see run_chunk (off until measured on a GPU)
-    const char* v = std::getenv("STRIDE_CUDA_FUSED_DECODE");
-    return v && std::string(v) == "1";
-  }();
-  bool device_sampling_ = [] {
-    const char* v = std::getenv("STRIDE_CUDA_DEVICE_SAMPLING");
-    return v && std::string(v) == "1";
-  }();
+  // Opt-ins, off until measured on a GPU: see run_chunk and top_logits.
+  bool prefill_bf16_ = env_on("STRIDE_CUDA_PREFILL_BF16");
+  bool fused_decode_ = env_on("STRIDE_CUDA_FUSED_DECODE");
+  bool device_sampling_ = env_on("STRIDE_CUDA_DEVICE_SAMPLING");
   StepInput padded_;  // pad_to_bucket's step (kept to reuse its capacity)
   int scratch_rows_ = 0;
   int cache_len_ = 0, last_n_ = 0, logits_from_ = 0;
