@@ -15,7 +15,7 @@ namespace {
 const char* kUsage = R"(usage:
   stride-cli tokenize --model DIR (--text T | --file F) [--special] [--json]
   stride-cli complete --model DIR (--prompt T | --prompt-file F | --prefix-file P [--suffix-file S])
-             [--max-tokens N] [--strategy greedy|sample|lookahead|ngram|draft] [--backend auto|cpu|cuda]
+             [--max-tokens N] [--strategy auto|greedy|sample|lookahead|ngram|draft] [--backend auto|cpu|cuda]
              [--temperature T] [--top-k K] [--top-p P] [--seed S]
              [--window W] [--ngram N] [--verify G] [--draft-model DIR] [--draft-tokens K]
              [--special] [--json]

@@ -35,6 +35,15 @@ struct LoadedModel {
   std::unique_ptr<Backend> backend;
 };
 
+// StrategyKind::Auto. On a GPU a step of ~20 rows costs about what a one-row step costs (1.39x at
+// the 7B shape, bench/RESULTS.md run 4) and lookahead verifies ~3 tokens per step. On the CPU a
+// step's cost grows with its rows (the matrix products are compute bound there): lookahead ran at
+// 0.24x greedy's speed and prompt lookup at 0.61x on the tiny model (32 prompts, 2 threads), so
+// greedy decoding is the fastest there. All of them return the same tokens.
+StrategyKind auto_strategy(BackendKind backend) {
+  return backend == BackendKind::Cuda ? StrategyKind::Lookahead : StrategyKind::Greedy;
+}
+
 BackendKind resolve_backend(BackendKind wanted) {
   if (wanted == BackendKind::Cpu) return BackendKind::Cpu;
 #ifdef STRIDE_HAVE_CUDA
@@ -168,17 +177,18 @@ class EngineImpl final : public Engine {
                   std::to_string(backend.capacity()));
     }
 
+    const StrategyKind kind = req.strategy == StrategyKind::Auto ? auto_strategy(kind_) : req.strategy;
     Result res;
-    res.strategy = req.strategy;
+    res.strategy = kind;
     res.backend = kind_;
     res.prompt_tokens = static_cast<int>(prompt.size());
     res.finish_reason = "length";
 
     SamplingParams sp = req.sampling;
-    if (req.strategy == StrategyKind::Greedy) sp.temperature = 0.0f;
-    if (sp.temperature < 0.0f) sp.temperature = req.strategy == StrategyKind::Sample ? 1.0f : 0.0f;
+    if (kind == StrategyKind::Greedy) sp.temperature = 0.0f;
+    if (sp.temperature < 0.0f) sp.temperature = kind == StrategyKind::Sample ? 1.0f : 0.0f;
     TokenSampler sampler(sp);
-    auto strategy = make_strategy(req.strategy, req, target_.weights->config());
+    auto strategy = make_strategy(kind, req, target_.weights->config());
 
     // Prefix reuse: keep the KV of the longest common prefix with what the cache holds; at least
     // the last prompt token is recomputed because its logits pick the first new token.
@@ -263,7 +273,7 @@ class EngineImpl final : public Engine {
     }
 
     DecodeState state{backend, req, seq, sampler, res.stats, nullptr};
-    if (req.strategy == StrategyKind::Draft) state.draft = &draft_backend(req.draft);
+    if (kind == StrategyKind::Draft) state.draft = &draft_backend(req.draft);
     if (!done) strategy->begin(state);
     while (!done) {
       if (req.cancel && req.cancel->cancelled()) {

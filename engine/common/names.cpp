@@ -28,6 +28,7 @@ const char* to_string(StrategyKind s) {
     case StrategyKind::Lookahead: return "lookahead";
     case StrategyKind::Ngram: return "ngram";
     case StrategyKind::Draft: return "draft";
+    case StrategyKind::Auto: return "auto";
   }
   return "?";
 }
@@ -38,7 +39,8 @@ StrategyKind parse_strategy(const std::string& s) {
   if (s == "lookahead") return StrategyKind::Lookahead;
   if (s == "ngram") return StrategyKind::Ngram;
   if (s == "draft") return StrategyKind::Draft;
-  throw Error("unknown strategy '" + s + "' (expected greedy, sample, lookahead, ngram or draft)");
+  if (s == "auto") return StrategyKind::Auto;
+  throw Error("unknown strategy '" + s + "' (expected auto, greedy, sample, lookahead, ngram or draft)");
 }
 
 }  // namespace stride

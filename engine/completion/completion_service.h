@@ -20,7 +20,7 @@ struct ContextFile {
 };
 
 struct CompletionSettings {
-  StrategyKind strategy = StrategyKind::Lookahead;
+  StrategyKind strategy = StrategyKind::Auto;  // lookahead on a GPU, greedy on the CPU
   LookaheadParams lookahead;  // zeros = engine defaults
   float temperature = 0.0f;   // 0 = greedy (the strategy's lossless greedy form)
   int max_tokens = 96;

@@ -18,6 +18,8 @@ std::unique_ptr<DecodeStrategy> make_strategy(StrategyKind kind, const Request& 
       return std::make_unique<NgramStrategy>(request.ngram);
     case StrategyKind::Draft:
       return std::make_unique<DraftStrategy>(request.draft);
+    case StrategyKind::Auto:
+      throw Error("strategy 'auto' is resolved by the engine for its backend, not by make_strategy");
   }
   throw Error(std::string("strategy '") + to_string(kind) + "' is not available in this build");
 }

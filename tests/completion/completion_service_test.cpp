@@ -128,7 +128,7 @@ TEST(CompletionService, RequestCarriesTheSettings) {
   ASSERT_TRUE(rec.wait_done(2));
   std::vector<Request> reqs = engine->requests();
   ASSERT_EQ(reqs.size(), 2u);
-  EXPECT_EQ(reqs[0].strategy, StrategyKind::Lookahead);
+  EXPECT_EQ(reqs[0].strategy, StrategyKind::Auto);  // the engine picks for its backend
   EXPECT_EQ(reqs[0].sampling.temperature, 0.0f);
   EXPECT_EQ(reqs[0].max_tokens, 17);
   EXPECT_EQ(reqs[0].context_ids, build_completion_prompt(*engine, in).seed_ids);

@@ -50,6 +50,19 @@ TEST(EngineGenerate, GreedyMatchesHuggingFaceReference) {
   }
 }
 
+TEST(EngineGenerate, AutoStrategyIsGreedyOnTheCpuAndGivesItsTokens) {
+  const auto& c = reference_fixture()["greedy"][0];
+  const auto prompt = c["prompt_ids"].get<std::vector<TokenId>>();
+  Request plain = greedy_request(prompt, 16);
+  Request autod = greedy_request(prompt, 16);
+  autod.strategy = StrategyKind::Auto;
+  const Result a = tiny_engine().generate(autod), g = tiny_engine().generate(plain);
+  EXPECT_EQ(a.strategy, StrategyKind::Greedy);  // the resolved strategy is reported
+  EXPECT_EQ(a.ids, g.ids);
+  EXPECT_EQ(parse_strategy("auto"), StrategyKind::Auto);
+  EXPECT_STREQ(to_string(StrategyKind::Auto), "auto");
+}
+
 TEST(EngineGenerate, FimPromptMatchesReferenceIds) {
   for (const auto& c : reference_fixture()["greedy"]) {
     if (c["kind"] != "fim") continue;

@@ -47,8 +47,8 @@ SettingsDialog::SettingsDialog(const AppSettings& settings, QWidget* parent)
   form->addRow(tr("Backend (restart to apply)"), backend_);
 
   strategy_ = new QComboBox;
-  for (auto s : {stride::StrategyKind::Greedy, stride::StrategyKind::Sample, stride::StrategyKind::Lookahead,
-                 stride::StrategyKind::Ngram})
+  for (auto s : {stride::StrategyKind::Auto, stride::StrategyKind::Greedy, stride::StrategyKind::Sample,
+                 stride::StrategyKind::Lookahead, stride::StrategyKind::Ngram})
     strategy_->addItem(QString::fromLatin1(stride::to_string(s)), int(s));
   strategy_->setCurrentIndex(std::max(0, strategy_->findData(int(settings.completion.strategy))));
   form->addRow(tr("Strategy"), strategy_);

@@ -32,7 +32,8 @@ enum class BackendKind { Auto, Cpu, Cuda };
 const char* to_string(BackendKind b);
 BackendKind parse_backend(const std::string& s);  // "auto"|"cpu"|"cuda"; throws Error
 
-enum class StrategyKind { Greedy, Sample, Lookahead, Ngram, Draft };
+// Auto: the fastest lossless greedy strategy for the backend the engine runs on (see Engine::generate).
+enum class StrategyKind { Greedy, Sample, Lookahead, Ngram, Draft, Auto };
 const char* to_string(StrategyKind s);
 StrategyKind parse_strategy(const std::string& s);  // throws Error on unknown names
 
