@@ -11,7 +11,9 @@ namespace stride {
 namespace {
 
 // Length of the context-matched candidate: longer than a pool n-gram, as code repeats whole lines.
-constexpr int kContextGuessTokens = 8;
+constexpr int kContextGuessTokens = 12;
+// Context-matched candidates per step (distinct continuations of earlier occurrences).
+constexpr int kContextGuesses = 3;
 
 }  // namespace
 
@@ -113,15 +115,18 @@ std::vector<TokenId> LookaheadStrategy::step(DecodeState& s) {
   // pool's n-grams for the pending token.
   std::vector<std::vector<TokenId>> found;
   if (G_ > 0) {
-    std::vector<TokenId> matched =
-        prompt_lookup(s.tokens, s.request.context_ids, NgramParams{2, 4, std::max(N_ - 1, kContextGuessTokens)});
-    if (!matched.empty()) found.push_back(std::move(matched));
+    found = prompt_lookup_candidates(s.tokens, s.request.context_ids,
+                                     NgramParams{2, 4, std::max(N_ - 1, kContextGuessTokens)}, kContextGuesses);
   }
   for (auto& cand : pool_.lookup(pending, G_)) {
     if (std::find(found.begin(), found.end(), cand) == found.end()) found.push_back(std::move(cand));
   }
   s.stats.pool_lookups++;
+  // Rows of the verification tree: what fits in the cache, and no more than the G pool n-grams
+  // plus one context guess would take, so that extra context guesses never make a step much dearer
+  // (on a GPU a step's cost jumps past ~32 rows, bench/RESULTS.md run 4).
   int budget = room - (use_window ? window_rows : 1);
+  budget = std::min(budget, G_ * (N_ - 1) + kContextGuessTokens);
 
   StepInput in;
   in.tokens.push_back(pending);

@@ -50,6 +50,27 @@ std::vector<TokenId> prompt_lookup(const std::vector<TokenId>& text, const std::
   return {};
 }
 
+std::vector<std::vector<TokenId>> prompt_lookup_candidates(const std::vector<TokenId>& text,
+                                                           const std::vector<TokenId>& context,
+                                                           const NgramParams& params, int count) {
+  std::vector<std::vector<TokenId>> out;
+  const size_t n = text.size();
+  for (size_t k = std::min<size_t>(params.max_match, n); k >= static_cast<size_t>(params.min_match) && k > 0; --k) {
+    const TokenId* key = text.data() + (n - k);
+    for (const std::vector<TokenId>* hay : {&text, &context}) {
+      for (long start = static_cast<long>(hay->size()) - static_cast<long>(k) - 1; start >= 0; --start) {
+        if (!std::equal(key, key + k, hay->begin() + start)) continue;
+        const size_t from = start + k, to = std::min(hay->size(), from + params.max_draft);
+        std::vector<TokenId> cont(hay->begin() + from, hay->begin() + to);
+        if (std::find(out.begin(), out.end(), cont) != out.end()) continue;
+        out.push_back(std::move(cont));
+        if (static_cast<int>(out.size()) >= count) return out;
+      }
+    }
+  }
+  return out;
+}
+
 NgramStrategy::NgramStrategy(const NgramParams& params) : params_(params) { check_ngram_params(params_); }
 
 std::vector<TokenId> NgramStrategy::step(DecodeState& s) {

@@ -14,6 +14,11 @@ void check_ngram_params(const NgramParams& params);
 // The proposal for `text` (its tail is the key), searched in `text` then in `context`.
 std::vector<TokenId> prompt_lookup(const std::vector<TokenId>& text, const std::vector<TokenId>& context,
                                    const NgramParams& params);
+// Up to `count` distinct proposals: the continuations of the longest keys' most recent
+// occurrences first (the first one is prompt_lookup's), then of older occurrences and shorter keys.
+std::vector<std::vector<TokenId>> prompt_lookup_candidates(const std::vector<TokenId>& text,
+                                                           const std::vector<TokenId>& context,
+                                                           const NgramParams& params, int count);
 
 class NgramStrategy : public DecodeStrategy {
  public:

@@ -1,6 +1,8 @@
 // The n-gram pool and the prompt-lookup matcher on hand-made sequences.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "decode/ngram_pool.h"
 #include "decode/ngram_strategy.h"
 
@@ -51,6 +53,23 @@ TEST(PromptLookup, LongestRecentMatchProposesWhatFollowed) {
   EXPECT_TRUE(prompt_lookup(Ids{1}, {}, p).empty());
   // A run of one token proposes more of it (the match overlaps the key).
   EXPECT_EQ(prompt_lookup(Ids{4, 4, 4}, {}, NgramParams{1, 2, 3}), (Ids{4}));
+}
+
+TEST(PromptLookup, CandidatesAreDistinctContinuationsMostRecentAndLongestFirst) {
+  const NgramParams p{1, 2, 3};
+  // Key "7 8": at 0 (then 1 2 3) and at 5 (then 4 5 6); key "8" also at 9 (then 9 9).
+  const Ids text = {7, 8, 1, 2, 3, 7, 8, 4, 5, 8, 9, 9, 7, 8};
+  const auto all = prompt_lookup_candidates(text, Ids{8, 30, 31}, p, 10);
+  ASSERT_GE(all.size(), 4u);
+  EXPECT_EQ(all[0], prompt_lookup(text, Ids{8, 30, 31}, p));  // the single proposal comes first
+  EXPECT_EQ(all[0], (Ids{4, 5, 8}));
+  EXPECT_EQ(all[1], (Ids{1, 2, 3}));  // older occurrence of the longest key
+  EXPECT_EQ(all[2], (Ids{9, 9, 7}));  // then the shorter key "8", most recent first
+  EXPECT_NE(std::find(all.begin(), all.end(), Ids{30, 31}), all.end());  // and the context
+  for (size_t i = 0; i < all.size(); ++i)
+    for (size_t j = i + 1; j < all.size(); ++j) EXPECT_NE(all[i], all[j]);
+  EXPECT_EQ(prompt_lookup_candidates(text, {}, p, 2).size(), 2u);
+  EXPECT_TRUE(prompt_lookup_candidates(Ids{1, 2}, {}, p, 3).empty());
 }
 
 }  // namespace
