@@ -19,7 +19,7 @@ constexpr int kContextGuesses = 3;
 
 LookaheadParams default_lookahead_params(const ModelConfig& config) {
   // Chosen from stride-bench --sweep (bench/RESULTS.md, run 4). The tiny model (CPU, cost linear in
-  // rows) favours (5, 4, 5): 2.08 tokens/step. Larger models run on the GPU, where a step of M rows
+  // rows) favours (5, 4, 5): 2.13 tokens/step. Larger models run on the GPU, where a step of M rows
   // at the 7B shape costs 1.42x (M = 13), 1.39x (21), 1.55x (31), 2.5x (49) and 4.6x (121) a
   // one-row step, while tokens/step only grow from 2.9 to 3.2 between (3, 3, 3) and (15, 5, 15):
   // (5, 3, 5) gives the best expected speedup (2.94 / 1.39). The paper's (15, 5, 15) for 7B assumes a
