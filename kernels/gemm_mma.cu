@@ -73,10 +73,21 @@ __device__ __forceinline__ void chunk_product(const uint4 (&wv)[MT][2][CK / 32],
 #pragma unroll
     for (int e = 0; e < E; ++e) f[e] = 0.f;
     if (tok < m) {
+      if constexpr (IN == kInPlain) {
+        // Kept as a pointer walk: the general form below cost the large tiles their load overlap
+        // (measured: M=64 at the 7B shape 18.5 -> 26.3 ms).
+        const float4* xp = reinterpret_cast<const float4*>(x + int64_t(tok) * k + int64_t(c) * CK + tig * E);
 #pragma unroll
-      for (int v = 0; v < E / 4; ++v) {
-        const float4 p = load_input<IN>(x, k, tok, tok0, c * CK + tig * E + 4 * v, in);
-        f[4 * v] = p.x, f[4 * v + 1] = p.y, f[4 * v + 2] = p.z, f[4 * v + 3] = p.w;
+        for (int v = 0; v < E / 4; ++v) {
+          const float4 p = __ldg(xp + v);
+          f[4 * v] = p.x, f[4 * v + 1] = p.y, f[4 * v + 2] = p.z, f[4 * v + 3] = p.w;
+        }
+      } else {
+#pragma unroll
+        for (int v = 0; v < E / 4; ++v) {
+          const float4 p = load_input<IN>(x, k, tok, tok0, c * CK + tig * E + 4 * v, in);
+          f[4 * v] = p.x, f[4 * v + 1] = p.y, f[4 * v + 2] = p.z, f[4 * v + 3] = p.w;
+        }
       }
     }
     uint32_t hi[E / 2], lo[E / 2];
