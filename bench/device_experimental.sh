@@ -1,6 +1,6 @@
 #!/bin/bash
 # The opt-in CUDA paths side by side with the defaults, on the device machine (logs under $OUT).
-#   bench/device_experimental.sh tests   build; test_cuda with the defaults, then with every opt-in on;
+#   bench/device_experimental.sh tests   build; test_cuda with the defaults, with every opt-in on, with the defaults off;
 #                                        compute-sanitizer (memcheck, racecheck on the kernel tests)
 #   bench/device_experimental.sh bench   stride-bench --shapes 1.5b,7b and the tiny-model strategy sweep,
 #                                        defaults vs opt-ins, one after the other in the same call
@@ -8,13 +8,12 @@
 #                                        products with more than 8 tokens; 0x0 = the built-in table)
 #   bench/device_experimental.sh profile ncu kernel times of one 7B and one 1.5B step at M = 1, 13, 31, 64
 #                                        (where a step's time goes), summed per kernel by bench/ncu_steps.py
-# Opt-ins: STRIDE_CUDA_PREFILL_ATTENTION=flash (tensor-core prefill attention), STRIDE_CUDA_PDL=1
-# (programmatic dependent launch in the decode chain), STRIDE_CUDA_GRAPH_BUCKETS=1 (padded
-# verification steps, fewer graph captures), STRIDE_CUDA_DEVICE_SAMPLING=1 (sampling candidates from
-# kernels/top_logits instead of whole logits rows), STRIDE_CUDA_FUSED_DECODE=1 (RMSNorm, SwiGLU and residual
-# adds folded into the products of decode steps of <= 8 tokens), STRIDE_CUDA_PREFILL_GEMM=lt (prompt-step
-# products through cuBLASLt), STRIDE_CUDA_PREFILL_BF16=1 (prompt steps' norms and SwiGLU write bf16 product
-# inputs directly). Build recipe as bench/device_run.sh (.deps, .models carried).
+# Defaults since session 9 (verified and measured on the H100): flash prefill attention, programmatic
+# dependent launch, bf16 prompt-step product inputs, device sampling candidates; OFFS turns them off.
+# Opt-ins (OPTS): STRIDE_CUDA_GRAPH_BUCKETS=1 (padded verification steps, fewer graph captures),
+# STRIDE_CUDA_FUSED_DECODE=1 (RMSNorm, SwiGLU and residual adds folded into the products of decode steps
+# of <= 8 tokens; measured slower), STRIDE_CUDA_PREFILL_GEMM=lt (prompt-step products through cuBLASLt;
+# neutral). Build recipe as bench/device_run.sh (.deps, .models carried).
 set -u
 STAGE=${1:-tests}
 OUT=${OUT:-/tmp/out}
@@ -22,7 +21,8 @@ mkdir -p "$OUT"
 export LD_LIBRARY_PATH=$PWD/.deps/root/usr/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}
 B=/tmp/b
 TINY=$PWD/.models/shared_layout/models/tiny-qwen2-coder
-OPTS="STRIDE_CUDA_PREFILL_ATTENTION=flash STRIDE_CUDA_PDL=1 STRIDE_CUDA_GRAPH_BUCKETS=1 STRIDE_CUDA_DEVICE_SAMPLING=1 STRIDE_CUDA_FUSED_DECODE=1 STRIDE_CUDA_PREFILL_GEMM=lt STRIDE_CUDA_PREFILL_BF16=1"
+OPTS="STRIDE_CUDA_GRAPH_BUCKETS=1 STRIDE_CUDA_FUSED_DECODE=1 STRIDE_CUDA_PREFILL_GEMM=lt"
+OFFS="STRIDE_CUDA_PREFILL_ATTENTION=split STRIDE_CUDA_PDL=0 STRIDE_CUDA_PREFILL_BF16=0 STRIDE_CUDA_DEVICE_SAMPLING=0"
 cmake -S . -B $B -G Ninja -DCMAKE_PREFIX_PATH=$PWD/.deps/root/usr -DSTRIDE_SHARED_DIR=$PWD/.models/shared_layout \
   -DSTRIDE_BUILD_APP=OFF -DSTRIDE_BUILD_LSP=OFF -DCMAKE_CUDA_ARCHITECTURES=90a -DCMAKE_BUILD_TYPE=Release >"$OUT/build.log" 2>&1 &&
   cmake --build $B -j16 --target test_cuda stride-bench >>"$OUT/build.log" 2>&1 || { tail -40 "$OUT/build.log"; exit 1; }
@@ -30,6 +30,7 @@ summary() { grep -E "^\[  (PASSED|FAILED)|FAILED|Failure|ERROR SUMMARY|RACECHECK
 if [ "$STAGE" = tests ]; then
   timeout 200 $B/tests/test_cuda >"$OUT/tests_default.log" 2>&1; echo "tests (defaults) rc=$?"; summary "$OUT/tests_default.log"
   env $OPTS timeout 200 $B/tests/test_cuda >"$OUT/tests_optin.log" 2>&1; echo "tests ($OPTS) rc=$?"; summary "$OUT/tests_optin.log"
+  env $OFFS timeout 200 $B/tests/test_cuda >"$OUT/tests_off.log" 2>&1; echo "tests ($OFFS) rc=$?"; summary "$OUT/tests_off.log"
   env $OPTS timeout 150 compute-sanitizer --tool memcheck --error-exitcode 9 $B/tests/test_cuda \
     --gtest_filter='CudaKernels.*:CudaGemmMma.*:CudaAttentionPrefill.*:CudaBackend.Flash*:CudaTopLogits.*:CudaGemmFused.*' >"$OUT/memcheck.log" 2>&1
   echo "memcheck rc=$?"; summary "$OUT/memcheck.log"

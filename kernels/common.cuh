@@ -21,7 +21,8 @@ inline void check_launch(const char* kernel) {
   if (e != cudaSuccess) throw Error(std::string("CUDA kernel ") + kernel + ": " + cudaGetErrorString(e));
 }
 
-// Programmatic dependent launch (Hopper, STRIDE_CUDA_PDL=1; off by default until measured): a
+// Programmatic dependent launch (Hopper; on by default, STRIDE_CUDA_PDL=0 turns it off; measured
+// on the H100: decode at 1.5B +6%, at 7B +3%): a
 // kernel of the decode chain may be scheduled while the kernel before it still runs. Every kernel
 // launched through launch_kernel() with PDL calls pdl_wait() before it reads anything an earlier
 // kernel wrote or writes anything at all, so the overlap only covers launch latency and work that
@@ -29,7 +30,7 @@ inline void check_launch(const char* kernel) {
 inline bool pdl_enabled() {
   static const bool on = [] {
     const char* v = std::getenv("STRIDE_CUDA_PDL");
-    return v && std::string(v) == "1";
+    return !(v && std::string(v) == "0");
   }();
   return on;
 }

@@ -190,7 +190,11 @@ TEST(CudaBackend, FlashPrefillAttentionGivesTheLogitsOfTheSplitKernel) {
   c.num_heads = 2;
   c.num_kv_heads = 1;
   const uint64_t seed = rng();
-  auto split = make_cuda_backend_random(c, seed, 3000);
+  std::unique_ptr<Backend> split;
+  {
+    ScopedEnv env("STRIDE_CUDA_PREFILL_ATTENTION", "split");
+    split = make_cuda_backend_random(c, seed, 3000);
+  }
   std::unique_ptr<Backend> flash;
   {
     ScopedEnv env("STRIDE_CUDA_PREFILL_ATTENTION", "flash");
@@ -250,7 +254,11 @@ TEST(CudaBackend, PromptStepsWithBf16InputsGiveTheSameLogitsBitForBit) {
   std::mt19937 rng(std::random_device{}());
   const ModelConfig c = small_test_config();
   const uint64_t seed = rng();
-  auto plain = make_cuda_backend_random(c, seed, 2048);
+  std::unique_ptr<Backend> plain;
+  {
+    ScopedEnv env("STRIDE_CUDA_PREFILL_BF16", "0");  // the float32 copy + conversion pass
+    plain = make_cuda_backend_random(c, seed, 2048);
+  }
   std::unique_ptr<Backend> direct;
   {
     ScopedEnv env("STRIDE_CUDA_PREFILL_BF16", "1");
