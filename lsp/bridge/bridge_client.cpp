@@ -1,5 +1,10 @@
 #include "bridge/bridge_client.h"
 
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+
 #include "bridge/bridge_protocol.h"
 #include "transport/frame_reader.h"
 
@@ -7,16 +12,50 @@ namespace stride {
 
 using bridge::json;
 
+class BridgeClient::Link : public std::enable_shared_from_this<Link> {
+ public:
+  using OnDone = lsp::CompletionBackend::OnDone;
+  Link(std::unique_ptr<lsp::ByteStream> stream, std::string path, BridgeTimeouts timeouts)
+      : stream_(std::move(stream)), path_(std::move(path)), timeouts_(timeouts) {}
+
+  const std::string& path() const { return path_; }
+  bool connected() const;
+  std::shared_ptr<CompletionRequestHandle> submit(CompletionInput input, OnDone on_done);
+  void send_cancel(int64_t id);
+  void stop();  // the client is going away: wake both threads
+  void read_loop();
+  void watchdog_loop();
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  struct Pending {
+    OnDone on_done;
+    Clock::time_point deadline;
+  };
+  void fail_all(const std::string& why);
+
+  std::unique_ptr<lsp::ByteStream> stream_;
+  std::string path_;
+  BridgeTimeouts timeouts_;
+  mutable std::mutex mutex_;
+  std::condition_variable watchdog_cv_;  // woken by new requests and by shutdown
+  std::map<int64_t, Pending> pending_;
+  int64_t next_id_ = 1;
+  bool connected_ = true;
+  bool stopping_ = false;
+  std::string broken_reason_;  // why the connection ended, once it has
+};
+
 class BridgeClient::Handle : public CompletionRequestHandle {
  public:
-  Handle(std::weak_ptr<BridgeClient> client, int64_t id) : client_(std::move(client)), id_(id) {}
+  Handle(std::weak_ptr<Link> link, int64_t id) : link_(std::move(link)), id_(id) {}
   void cancel() override {
-    if (auto c = client_.lock()) c->send_cancel(id_);
+    if (auto l = link_.lock()) l->send_cancel(id_);
   }
   uint64_t id() const override { return static_cast<uint64_t>(id_); }
 
  private:
-  std::weak_ptr<BridgeClient> client_;
+  std::weak_ptr<Link> link_;
   int64_t id_;
 };
 
@@ -49,23 +88,19 @@ std::shared_ptr<BridgeClient> BridgeClient::connect(const std::string& socket_pa
   // The hello is the first frame and arrives alone; a reader consuming it leaves nothing behind.
   lsp::FrameReader reader;
   if (!read_hello(*stream, reader, timeouts.greeting_ms)) return nullptr;
-  std::shared_ptr<BridgeClient> c(new BridgeClient(std::move(stream), socket_path, timeouts));
-  c->reader_ = std::thread([c_raw = c.get()] { c_raw->read_loop(); });
-  c->watchdog_ = std::thread([c_raw = c.get()] { c_raw->watchdog_loop(); });
-  return c;
+  auto link = std::make_shared<Link>(std::move(stream), socket_path, timeouts);
+  return std::shared_ptr<BridgeClient>(new BridgeClient(std::move(link)));
 }
 
-BridgeClient::BridgeClient(std::unique_ptr<lsp::ByteStream> stream, std::string path, BridgeTimeouts timeouts)
-    : stream_(std::move(stream)), path_(std::move(path)), timeouts_(timeouts) {}
+BridgeClient::BridgeClient(std::shared_ptr<Link> link)
+    : link_(std::move(link)),
+      reader_([l = link_] { l->read_loop(); }),
+      watchdog_([l = link_] { l->watchdog_loop(); }) {}
 
 BridgeClient::~BridgeClient() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  watchdog_cv_.notify_all();
-  stream_->close();
-  // The last reference may be dropped from a completion callback, i.e. on the reader thread.
+  link_->stop();
+  // The last reference may be dropped from a completion callback, i.e. on the reader thread,
+  // which then finishes on its own (it holds the link).
   for (std::thread* t : {&reader_, &watchdog_}) {
     if (!t->joinable()) continue;
     if (t->get_id() == std::this_thread::get_id()) {
@@ -76,14 +111,29 @@ BridgeClient::~BridgeClient() {
   }
 }
 
-std::string BridgeClient::describe() const { return "the Stride app (bridge " + path_ + ")"; }
+std::string BridgeClient::describe() const { return "the Stride app (bridge " + link_->path() + ")"; }
 
-bool BridgeClient::connected() const {
+bool BridgeClient::connected() const { return link_->connected(); }
+
+std::shared_ptr<CompletionRequestHandle> BridgeClient::submit(CompletionInput input, OnDone on_done) {
+  return link_->submit(std::move(input), std::move(on_done));
+}
+
+void BridgeClient::Link::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  watchdog_cv_.notify_all();
+  stream_->close();
+}
+
+bool BridgeClient::Link::connected() const {
   std::lock_guard lock(mutex_);
   return connected_;
 }
 
-std::shared_ptr<CompletionRequestHandle> BridgeClient::submit(CompletionInput input, OnDone on_done) {
+std::shared_ptr<CompletionRequestHandle> BridgeClient::Link::submit(CompletionInput input, OnDone on_done) {
   int64_t id;
   {
     std::lock_guard lock(mutex_);
@@ -104,11 +154,11 @@ std::shared_ptr<CompletionRequestHandle> BridgeClient::submit(CompletionInput in
   return std::make_shared<Handle>(weak_from_this(), id);
 }
 
-void BridgeClient::send_cancel(int64_t id) {
+void BridgeClient::Link::send_cancel(int64_t id) {
   stream_->write_all(lsp::encode_frame(json{{"op", "cancel"}, {"id", id}}.dump()));
 }
 
-void BridgeClient::fail_all(const std::string& why) {
+void BridgeClient::Link::fail_all(const std::string& why) {
   std::map<int64_t, Pending> left;
   std::string reason;
   {
@@ -128,7 +178,7 @@ void BridgeClient::fail_all(const std::string& why) {
 
 // Sleeps until the earliest reply deadline; a late reply breaks the connection (closing the
 // stream wakes the reader, which fails every pending request with the reason recorded here).
-void BridgeClient::watchdog_loop() {
+void BridgeClient::Link::watchdog_loop() {
   std::unique_lock lock(mutex_);
   while (!stopping_ && connected_) {
     if (pending_.empty()) {
@@ -149,7 +199,7 @@ void BridgeClient::watchdog_loop() {
   }
 }
 
-void BridgeClient::read_loop() {
+void BridgeClient::Link::read_loop() {
   lsp::FrameReader reader;
   char buf[64 * 1024];
   for (;;) {

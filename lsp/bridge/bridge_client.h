@@ -8,11 +8,7 @@
 // or falls back to a local engine for the next request.
 #pragma once
 
-#include <chrono>
-#include <condition_variable>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
@@ -39,27 +35,13 @@ class BridgeClient : public lsp::CompletionBackend, public std::enable_shared_fr
 
  private:
   class Handle;
-  using Clock = std::chrono::steady_clock;
-  struct Pending {
-    OnDone on_done;
-    Clock::time_point deadline;
-  };
-  BridgeClient(std::unique_ptr<lsp::ByteStream> stream, std::string path, BridgeTimeouts timeouts);
-  void read_loop();
-  void watchdog_loop();
-  void send_cancel(int64_t id);
-  void fail_all(const std::string& why);
+  // The connection's state, shared by this facade and its reader and watchdog threads. A
+  // completion callback may drop the last reference to the client on the reader thread; the
+  // thread then goes on with its own reference to the link, never with a destroyed client.
+  class Link;
+  explicit BridgeClient(std::shared_ptr<Link> link);
 
-  std::unique_ptr<lsp::ByteStream> stream_;
-  std::string path_;
-  BridgeTimeouts timeouts_;
-  mutable std::mutex mutex_;
-  std::condition_variable watchdog_cv_;  // woken by new requests and by shutdown
-  std::map<int64_t, Pending> pending_;
-  int64_t next_id_ = 1;
-  bool connected_ = true;
-  bool stopping_ = false;
-  std::string broken_reason_;  // why the connection ended, once it has
+  std::shared_ptr<Link> link_;
   std::thread reader_, watchdog_;
 };
 

@@ -36,8 +36,9 @@ assert "result" in r and r["result"]["items"], r
 print("stride-lsp via the app:", repr(r["result"]["items"][0]["insertText"]))
 c.call("shutdown", None)
 c.notify("exit", None)
-assert p.wait(timeout=30) == 0
+rc = p.wait(timeout=30)
 err = p.stderr.read()
+assert rc == 0, "stride-lsp exit code %d, stderr:\n%s" % (rc, err.decode(errors="replace"))
 assert b"completing through the Stride app" in err, err
 a.terminate()
 a.wait(timeout=30)

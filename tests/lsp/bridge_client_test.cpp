@@ -158,6 +158,44 @@ TEST(BridgeClient, LateReplyFailsTheRequestAndBreaksTheConnection) {
   EXPECT_NE(again->error.find("did not answer"), std::string::npos);
 }
 
+// stride-lsp's end of session: the editor's session lets go of the client while its answer is on
+// the way, so the answer's callback drops the last reference on the client's reader thread. The
+// reader must go on safely (it used to run on in a destroyed client: a crash at exit) and close
+// the connection; more frames arriving meanwhile are read and ignored.
+TEST(BridgeClient, LastReferenceDroppedInACompletionCallbackClosesTheConnectionSafely) {
+  std::promise<void> go, eof;
+  auto go_f = go.get_future().share();
+  FakeBridgeServer server([&, go_f](ByteStream& s, int) {
+    FakeBridgeServer::hello(s);
+    FrameReader r;
+    auto m = FakeBridgeServer::next_message(s, r);
+    if (!m || (*m)["op"] != "complete") return;
+    go_f.wait();
+    std::string frames = encode_frame(json{{"op", "done"}, {"id", (*m)["id"]}, {"text", "x"}}.dump());
+    for (int i = 0; i < 64; ++i) frames += encode_frame(json{{"op", "done"}, {"id", 100000 + i}, {"text", "late"}}.dump());
+    s.write_all(frames);
+    FakeBridgeServer::drain(s);  // returns at the client's close
+    eof.set_value();
+  });
+  auto holder = std::make_shared<std::shared_ptr<BridgeClient>>(BridgeClient::connect(server.path()));
+  ASSERT_TRUE(*holder);
+  std::promise<std::string> answered;
+  (*holder)->submit(some_input(), [holder, &answered](const CompletionOutput& out) {
+    holder->reset();  // the last reference: the client is destroyed here, on its reader thread
+    answered.set_value(out.text);
+  });
+  std::weak_ptr<BridgeClient> weak = *holder;
+  holder.reset();  // only the callback holds the client now
+  ASSERT_FALSE(weak.expired());
+  go.set_value();
+  auto a = answered.get_future();
+  ASSERT_EQ(a.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_EQ(a.get(), "x");
+  EXPECT_TRUE(weak.expired());
+  EXPECT_EQ(eof.get_future().wait_for(std::chrono::seconds(10)), std::future_status::ready)
+      << "the client destroyed on its reader thread should close the connection";
+}
+
 TEST(BridgeBackend, ConnectionClosedMidRequestIsAnErrorThenTheNextRequestReconnects) {
   // Connection 0 reads the request and hangs up without answering; connection 1 works.
   FakeBridgeServer server([](ByteStream& s, int n) {
