@@ -349,7 +349,7 @@ std::string run_gemm_micro(const std::string& shape_name) {
     }
     cuda::DeviceBuffer x(size_t(128) * k * 4), y(size_t(128) * n * 4);
     cuda::launch_fill_random_f32(x.as<float>(), int64_t(128) * k, 5, 1.f, 0.f, nullptr);
-    for (int m : {1, 16, 64}) {
+    for (int m : {1, 8, 13, 16, 21, 24, 32, 64}) {  // 13, 21: partial token tiles (lookahead steps)
       table << "| " << name << " " << n << " x " << k << " | " << m << " |";
       for (int variant = 0; variant < 4; ++variant) {
         std::vector<float> t;

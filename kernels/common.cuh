@@ -21,6 +21,17 @@ inline void check_launch(const char* kernel) {
   if (e != cudaSuccess) throw Error(std::string("CUDA kernel ") + kernel + ": " + cudaGetErrorString(e));
 }
 
+// Streaming multiprocessors of the current device (read once: Stride drives one GPU).
+inline int sm_count() {
+  static const int n = [] {
+    int dev = 0, sms = 0;
+    if (cudaGetDevice(&dev) != cudaSuccess || cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev) != cudaSuccess)
+      return 108;  // an A100's count: only sizes launches, never changes a result
+    return sms;
+  }();
+  return n;
+}
+
 // Programmatic dependent launch (Hopper; on by default, STRIDE_CUDA_PDL=0 turns it off; measured
 // on the H100: decode at 1.5B +6%, at 7B +3%): a
 // kernel of the decode chain may be scheduled while the kernel before it still runs. Every kernel
