@@ -4,7 +4,7 @@
 # Face peer; full logs under $OUT, a short summary last.
 #   bench/device_run.sh [bench shapes, default 0.5b,1.5b,7b; "none" skips] [peer: 1 = run hf_decode_peer.py]
 #                       [sweep: 1 = run stride-bench --sweep on the tiny model (default)]
-#   PREFILL_COMPARE=1 also runs the shape benchmark with STRIDE_CUDA_PREFILL_ATTENTION=flash.
+#   PREFILL_COMPARE=1 also runs the shape benchmark with STRIDE_CUDA_PREFILL_ATTENTION=split (what flash replaced).
 set -u
 SHAPES=${1:-0.5b,1.5b,7b}
 PEER=${2:-0}
@@ -29,9 +29,9 @@ if [ "$SHAPES" != none ]; then
   echo "bench rc=$?"
   grep -E "^device|ceilings|^== |prefill|prefix|decode batch|M= *(1|2|4|8|16|32|64|128):" "$OUT/bench.log"
   if [ "${PREFILL_COMPARE:-0}" = 1 ]; then
-    STRIDE_CUDA_PREFILL_ATTENTION=flash timeout 300 $B/bench/stride-bench --shapes "$SHAPES" >"$OUT/bench_flash.log" 2>&1
-    echo "bench (flash prefill attention) rc=$?"
-    grep -E "^== |prefill|prefix" "$OUT/bench_flash.log"
+    STRIDE_CUDA_PREFILL_ATTENTION=split timeout 300 $B/bench/stride-bench --shapes "$SHAPES" >"$OUT/bench_split.log" 2>&1
+    echo "bench (split prefill attention) rc=$?"
+    grep -E "^== |prefill|prefix" "$OUT/bench_split.log"
   fi
 fi
 if [ "$PEER" = 1 ]; then timeout 240 python3 bench/hf_decode_peer.py >"$OUT/peer.log" 2>&1; tail -3 "$OUT/peer.log"; fi

@@ -38,26 +38,26 @@ struct ScopedEnv {
   ~ScopedEnv() { unsetenv(name.c_str()); }
 };
 
-// The opt-in decode paths (fused products, PDL, graph buckets) must keep every result bit-identical:
-// the test below runs once with the defaults and once with all of them on.
+// The opt-in decode paths (fused products, padded rows) must keep every result bit-identical: the
+// test below runs once with the defaults and once with them on.
 std::vector<std::unique_ptr<ScopedEnv>> opt_ins(bool on) {
   std::vector<std::unique_ptr<ScopedEnv>> e;
   if (!on) return e;
-  for (const char* name : {"STRIDE_CUDA_FUSED_DECODE", "STRIDE_CUDA_PDL", "STRIDE_CUDA_GRAPH_BUCKETS"})
-    e.push_back(std::make_unique<ScopedEnv>(name, "1"));
+  e.push_back(std::make_unique<ScopedEnv>("STRIDE_CUDA_FUSED_DECODE", "1"));
+  e.push_back(std::make_unique<ScopedEnv>("STRIDE_CUDA_ROW_BUCKET", "8"));
   return e;
 }
 
 TEST(CudaBackend, LogitsAreBitIdenticalWithOneOrSixtyFourTokensPerStep) {
   STRIDE_REQUIRE_GPU();
   for (const bool opt_in : {false, true}) {
-  SCOPED_TRACE(opt_in ? "fused decode, PDL, graph buckets" : "defaults");
+  SCOPED_TRACE(opt_in ? "fused decode, rows padded to multiples of 8" : "defaults");
   std::mt19937 rng(std::random_device{}());
   const ModelConfig c = small_test_config();
   const uint64_t seed = rng();
   std::unique_ptr<Backend> a, b;
   {
-    const auto env = opt_ins(opt_in);  // PDL is read once per process: it applies from its first use
+    const auto env = opt_ins(opt_in);  // read when a backend is made
     a = make_cuda_backend_random(c, seed, 512);
     b = make_cuda_backend_random(c, seed, 512);
   }

@@ -1,6 +1,7 @@
 #include "runtime/cuda/cuda_backend.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -35,10 +36,15 @@ constexpr int kChunk = 1024;
 // (tokens, logits_from, mask or causal, attention chunks); they use the batch-invariant kernels.
 constexpr int kGraphMaxTokens = kGemvMaxTokens;
 static_assert(kGemmMmaMaxTokens >= kGraphMaxTokens, "the tensor-core kernel serves every invariant step");
-constexpr int kMaxGraphs = 96;  // captured graphs kept before the cache is cleared
+// Captured graphs kept; past it the least recently replayed one goes. Lookahead steps vary in rows
+// and attention chunks from step to step, so a small cache that was cleared when full recaptured
+// all the time.
+constexpr int kMaxGraphs = 256;
 // Key slots per attention split: fixed for every step of at most kGraphMaxTokens tokens (batch
 // invariance); prefill steps use longer chunks (less scratch, fewer partial states).
 constexpr int kDecodeKeyChunk = 64;
+// Verification steps padded to 1, 2, 4, ... then multiples of this many rows (see pad_to_bucket).
+constexpr int kDefaultRowBucket = 4;
 constexpr int kPrefillKeyChunk = 256;
 
 struct Stream {
@@ -88,7 +94,12 @@ class CudaBackend final : public Backend {
     partials_.reserve(std::max(small, large) * 4, "allocation of attention partials");
   }
 
-  ~CudaBackend() override { drop_graphs(); }
+  ~CudaBackend() override {
+    if (env_on("STRIDE_CUDA_GRAPH_STATS"))
+      std::fprintf(stderr, "stride: CUDA graphs: %d captured, %d evicted, %zu kept\n", graph_captures_,
+                   graph_evictions_, graphs_.size());
+    drop_graphs();
+  }
 
   std::string name() const override { return name_; }
   const ModelConfig& config() const override { return cfg_; }
@@ -101,7 +112,7 @@ class CudaBackend final : public Backend {
     validate(step);
     // Verification steps of varying sizes may be padded to a bucket (see pad_to_bucket).
     const bool small = real_n <= kGraphMaxTokens && step.logits_from == 0 && graphs_enabled_;
-    const StepInput& in = small && buckets_enabled_ ? pad_to_bucket(step) : step;
+    const StepInput& in = small && row_bucket_ > 0 ? pad_to_bucket(step) : step;
     const int n = static_cast<int>(in.tokens.size());
     last_n_ = 0;
     argmax_host_valid_ = false;
@@ -280,13 +291,21 @@ class CudaBackend final : public Backend {
     }
   }
 
-  // Graph buckets (STRIDE_CUDA_GRAPH_BUCKETS=1; off by default until measured on a GPU). Lookahead
-  // and draft verification steps change size from step to step and every new (size, mask, attention
-  // chunks) shape captures a new CUDA graph. Padding a step to a multiple of kBucketRows rows
-  // (pad_step, runtime/step_padding.h), and its attention chunk count to a multiple of
-  // kBucketSplits, bounds the shapes; accept() releases the pad rows' slots, their logits are never
-  // read, and the batch-invariant decode kernels give the real rows exactly the unpadded results.
-  static constexpr int kBucketRows = 8, kBucketSplits = 4;
+  // Graph buckets. Lookahead and draft verification steps change size from step to step and every
+  // new (size, mask, attention chunks) shape captures a new CUDA graph (about as dear as a few tiny-
+  // model steps). Attention chunk counts are rounded up to a multiple of kBucketSplits (free: chunks
+  // past a row's keys return at once; STRIDE_CUDA_SPLIT_BUCKETS=0 turns it off). Rows may be padded
+  // (STRIDE_CUDA_ROW_BUCKET=R: 1, 2, 4, ... below R, then multiples of R; 0 = none) with pad_step
+  // (runtime/step_padding.h): accept() releases the pad rows' slots, their logits are never read,
+  // and the batch-invariant decode kernels give the real rows exactly the unpadded results.
+  static constexpr int kBucketSplits = 4;
+  static int row_bucket_from_env() {
+    const char* v = std::getenv("STRIDE_CUDA_ROW_BUCKET");
+    if (!v || !*v) return kDefaultRowBucket;
+    const std::string s = v;
+    if (s == "0" || s == "4" || s == "8" || s == "16") return std::stoi(s);
+    throw Error("STRIDE_CUDA_ROW_BUCKET must be 0, 4, 8 or 16, not '" + s + "'");
+  }
 
   // An opt-in switch: on when the variable is "1".
   static bool env_on(const char* name) {
@@ -303,9 +322,10 @@ class CudaBackend final : public Backend {
     const int n = static_cast<int>(in.tokens.size());
     // 1, 2, 4, 8, then multiples of 8: a one-token decode step is never padded (measured: padding it
     // to 8 rows made decode 15-20% slower).
+    const int r = row_bucket_;
     int padded = 1;
-    while (padded < n && padded < kBucketRows) padded *= 2;
-    if (n > kBucketRows) padded = std::min(kGraphMaxTokens, (n + kBucketRows - 1) / kBucketRows * kBucketRows);
+    while (padded < n && padded < r) padded *= 2;
+    if (n > r) padded = std::min(kGraphMaxTokens, (n + r - 1) / r * r);
     if (padded == n || cache_len_ + padded > capacity_) return in;
     pad_step(in, padded, padded_);
     return padded_;
@@ -315,13 +335,22 @@ class CudaBackend final : public Backend {
   // bucket when buckets are on (chunks past a row's keys are never read: results do not change).
   int decode_splits(int n) const {
     const int need = attention_splits(cache_len_, n, kDecodeKeyChunk);
-    if (!buckets_enabled_) return need;
+    if (!split_buckets_) return need;
     const int most = (capacity_ + kDecodeKeyChunk - 1) / kDecodeKeyChunk;  // what partials_ holds
     return std::max(need, std::min(most, (need + kBucketSplits - 1) / kBucketSplits * kBucketSplits));
   }
 
+  void evict_least_recent_graph() {
+    auto oldest = graphs_.begin();
+    for (auto it = graphs_.begin(); it != graphs_.end(); ++it)
+      if (it->second.last_use < oldest->second.last_use) oldest = it;
+    cudaGraphExecDestroy(oldest->second.exec);
+    graphs_.erase(oldest);
+    ++graph_evictions_;
+  }
+
   void drop_graphs() {
-    for (auto& [key, exec] : graphs_) cudaGraphExecDestroy(exec);
+    for (auto& [key, g] : graphs_) cudaGraphExecDestroy(g.exec);
     graphs_.clear();
   }
 
@@ -334,7 +363,7 @@ class CudaBackend final : public Backend {
     const auto key = std::make_tuple(n, in.logits_from, !in.mask.empty(), splits);
     auto it = graphs_.find(key);
     if (it == graphs_.end()) {
-      if (graphs_.size() >= size_t(kMaxGraphs)) drop_graphs();
+      if (graphs_.size() >= size_t(kMaxGraphs)) evict_least_recent_graph();
       cudaStream_t s = stream_.s;
       cuda_check(cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal), "CUDA graph capture");
       try {
@@ -352,9 +381,11 @@ class CudaBackend final : public Backend {
       const cudaError_t e = cudaGraphInstantiate(&exec, graph, 0);
       cudaGraphDestroy(graph);
       cuda_check(e, "CUDA graph instantiation");
-      it = graphs_.emplace(key, exec).first;
+      it = graphs_.emplace(key, Graph{exec, 0}).first;
+      ++graph_captures_;
     }
-    cuda_check(cudaGraphLaunch(it->second, stream_.s), "CUDA graph launch");
+    it->second.last_use = ++graph_clock_;
+    cuda_check(cudaGraphLaunch(it->second.exec, stream_.s), "CUDA graph launch");
   }
 
   bool reserve_scratch(int rows) {
@@ -418,7 +449,7 @@ class CudaBackend final : public Backend {
                        gemm_mma_supports(h) && gemm_mma_supports(qd) && gemm_mma_supports(inter);
     const bool split = mode_ == MatmulMode::MmaSplit;
     // Prompt steps may have the RMSNorms and SwiGLU write the bf16 inputs of their cuBLAS products
-    // directly (STRIDE_CUDA_PREFILL_BF16=1): the same rounded values without a float32 copy and a
+    // directly (default; STRIDE_CUDA_PREFILL_BF16=0 turns it off): the same rounded values without a float32 copy and a
     // conversion pass (~200 MB of traffic per layer at 2048 tokens of the 1.5B shape).
     const bool bf16_inputs = !invariant && prefill_bf16_;
     for (int l = 0; l < cfg_.num_layers; ++l) {
@@ -516,11 +547,18 @@ class CudaBackend final : public Backend {
   bool argmax_host_valid_ = false;
   std::vector<int32_t> host_ints_;
   const int32_t* argmax_dev_ = nullptr;
-  std::map<std::tuple<int, int, bool, int>, cudaGraphExec_t> graphs_;
+  struct Graph {
+    cudaGraphExec_t exec;
+    uint64_t last_use;  // graph_clock_ at its last replay
+  };
+  std::map<std::tuple<int, int, bool, int>, Graph> graphs_;
+  uint64_t graph_clock_ = 0;
+  int graph_captures_ = 0, graph_evictions_ = 0;
   bool graphs_enabled_ = env_not_off("STRIDE_CUDA_GRAPHS");  // 0: eager launches, to compare timings
   MatmulMode mode_ = mode_from_env();
   bool flash_prefill_ = flash_prefill_from_env();
-  bool buckets_enabled_ = env_on("STRIDE_CUDA_GRAPH_BUCKETS");
+  bool split_buckets_ = env_not_off("STRIDE_CUDA_SPLIT_BUCKETS");
+  int row_bucket_ = row_bucket_from_env();
   // STRIDE_CUDA_PREFILL_GEMM=lt: prompt-step products through cuBLASLt with a heuristic algorithm and a
   // workspace (lt_matmul.h); default cublasGemmEx until measured on a GPU.
   std::unique_ptr<LtMatmul> lt_ = [] {
