@@ -228,8 +228,8 @@ class CudaBackend final : public Backend {
       move_ints_.reserve(size_t(count) * 2 * 4, "allocation of accept slots");
       move_scratch_.reserve(size_t(kv_.layers()) * 2 * count * kv_.row_width() * sizeof(bf16), "allocation of accept scratch");
       int32_t* d = move_ints_.as<int32_t>();
-      cuda_check(cudaMemcpyAsync(d, src.data(), count * 4, cudaMemcpyHostToDevice, stream_.s), "upload of accept slots");
-      cuda_check(cudaMemcpyAsync(d + count, dst.data(), count * 4, cudaMemcpyHostToDevice, stream_.s), "upload of accept slots");
+      src.insert(src.end(), dst.begin(), dst.end());  // one upload per lookahead step: [src..., dst...]
+      cuda_check(cudaMemcpyAsync(d, src.data(), src.size() * 4, cudaMemcpyHostToDevice, stream_.s), "upload of accept slots");
       launch_kv_move(kv_.pool(), kv_.layers(), kv_.pool_rows(), kv_.row_width(), kv_.device_table(),
                      PagedKvCache::kBlockSize, d, d + count, count, move_scratch_.as<bf16>(), stream_.s);
       // No wait: copies from pageable host memory return once the data is staged, so src/dst may die,
