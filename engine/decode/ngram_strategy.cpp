@@ -30,24 +30,8 @@ void check_ngram_params(const NgramParams& p) {
 
 std::vector<TokenId> prompt_lookup(const std::vector<TokenId>& text, const std::vector<TokenId>& context,
                                    const NgramParams& params) {
-  const size_t n = text.size();
-  for (size_t k = std::min<size_t>(params.max_match, n); k >= static_cast<size_t>(params.min_match) && k > 0; --k) {
-    const TokenId* key = text.data() + (n - k);
-    // An earlier occurrence (it may overlap the key, as in a run of one repeated token).
-    long at = find_last(text, n, key, k);
-    if (at >= 0) {
-      size_t from = at + k;
-      size_t to = std::min(n, from + params.max_draft);
-      return {text.begin() + from, text.begin() + to};
-    }
-    at = find_last(context, context.size(), key, k);
-    if (at >= 0) {
-      size_t from = at + k;
-      size_t to = std::min(context.size(), from + params.max_draft);
-      return {context.begin() + from, context.begin() + to};
-    }
-  }
-  return {};
+  auto found = prompt_lookup_candidates(text, context, params, 1);
+  return found.empty() ? std::vector<TokenId>{} : std::move(found.front());
 }
 
 std::vector<std::vector<TokenId>> prompt_lookup_candidates(const std::vector<TokenId>& text,
@@ -58,9 +42,10 @@ std::vector<std::vector<TokenId>> prompt_lookup_candidates(const std::vector<Tok
   for (size_t k = std::min<size_t>(params.max_match, n); k >= static_cast<size_t>(params.min_match) && k > 0; --k) {
     const TokenId* key = text.data() + (n - k);
     for (const std::vector<TokenId>* hay : {&text, &context}) {
-      for (long start = static_cast<long>(hay->size()) - static_cast<long>(k) - 1; start >= 0; --start) {
-        if (!std::equal(key, key + k, hay->begin() + start)) continue;
-        const size_t from = start + k, to = std::min(hay->size(), from + params.max_draft);
+      // Occurrences from the most recent back (an earlier one may overlap the key, as in a run of
+      // one repeated token).
+      for (long at = find_last(*hay, hay->size(), key, k); at >= 0; at = find_last(*hay, at + k, key, k)) {
+        const size_t from = at + k, to = std::min(hay->size(), from + params.max_draft);
         std::vector<TokenId> cont(hay->begin() + from, hay->begin() + to);
         if (std::find(out.begin(), out.end(), cont) != out.end()) continue;
         out.push_back(std::move(cont));
