@@ -7,7 +7,34 @@ namespace stride::cuda {
 namespace {
 
 constexpr int kWarps = 4;   // warps per (chunk, row, head) block
-constexpr int kGroup = 4;   // keys whose loads are in flight together in one warp
+constexpr int kGroup = 4;   // keys of one online-softmax update (part of the arithmetic order)
+constexpr int kStage = 8;   // keys whose loads are in flight together in one warp (2 groups; 16 would
+                            // take 225 registers, 2 blocks per SM instead of 3)
+
+// A lane's VPL bf16 of one K or V row, kept packed until used (fewer registers for a stage).
+template <int VPL>
+struct KvRaw {
+  static constexpr int kWords = (VPL + 1) / 2;
+  uint32_t w[kWords];
+  __device__ __forceinline__ void load(const bf16* p) {
+    if constexpr (VPL % 2 == 0) {  // 4-byte aligned: head_dim and the lane offset are even
+#pragma unroll
+      for (int i = 0; i < kWords; ++i) w[i] = reinterpret_cast<const uint32_t*>(p)[i];
+    } else {
+      const uint16_t* h = reinterpret_cast<const uint16_t*>(p);
+#pragma unroll
+      for (int i = 0; i < kWords; ++i) w[i] = uint32_t(h[2 * i]) | (2 * i + 1 < VPL ? uint32_t(h[2 * i + 1]) << 16 : 0u);
+    }
+  }
+  __device__ __forceinline__ void zero() {
+#pragma unroll
+    for (int i = 0; i < kWords; ++i) w[i] = 0u;
+  }
+  __device__ __forceinline__ void unpack(float* f) const {
+#pragma unroll
+    for (int v = 0; v < VPL; ++v) f[v] = __uint_as_float((w[v / 2] >> (16 * (v % 2))) << 16);
+  }
+};
 
 constexpr int kMaxMaskedKeys = 2048;  // new tokens a masked launch may see (shared-memory list)
 
@@ -41,24 +68,12 @@ __device__ __forceinline__ int visible_new_keys(const AttentionArgs& a, int i, i
 
 constexpr int kMaxGroup = 8;  // query heads of one kv head handled by one block (loads shared)
 
-// Block (chunk c, query row r, head group z): the query heads h0 .. h0 + gn - 1, all reading kv head
-// kvh, so each K/V row is loaded once for up to kMaxGroup heads. Every head's arithmetic is the
-// same sequence as if it ran alone.
-template <int VPL>  // values per lane: head_dim / 32
-__global__ void __launch_bounds__(kWarps * 32) attention_chunk_kernel(AttentionArgs a, KvLayer kv, int hpb) {
-  pdl_wait_then_release();
-  const int c = blockIdx.x, r = blockIdx.y;
+// The partial softmax state of chunk c for the block's heads (see attention_chunk_kernel).
+template <int VPL>
+__device__ __forceinline__ void chunk_partials(const AttentionArgs& a, const KvLayer& kv, int c, int r, int kvh, int h0,
+                                               int gn, int cache_len, int total, const int16_t* s_keys) {
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-  const int group = a.heads / a.kv_heads, subgroups = (group + hpb - 1) / hpb;
-  const int kvh = blockIdx.z / subgroups;
-  const int h0 = kvh * group + (blockIdx.z % subgroups) * hpb;
-  const int gn = min(hpb, kvh * group + group - h0);
-  const int i = a.first_row + r;
-  const int cache_len = a.cache_len_dev ? *a.cache_len_dev : a.cache_len;
-  __shared__ int16_t s_keys[kMaxMaskedKeys];
-  const int total = cache_len + visible_new_keys(a, i, s_keys);
   const int c0 = c * a.chunk;
-  if (c0 >= total) return;  // the merge never reads chunks past the row's keys
   const int hd = a.head_dim;
   const int kv_width = a.kv_heads * hd;
   float q[kMaxGroup][VPL], acc[kMaxGroup][VPL], mx[kMaxGroup], l[kMaxGroup];
@@ -74,64 +89,77 @@ __global__ void __launch_bounds__(kWarps * 32) attention_chunk_kernel(AttentionA
     l[g] = 0.f;
   }
   // Warp w walks slots c0 + w * per_warp + [0, per_warp) in groups of kGroup, in increasing order.
+  // The K/V rows of kStage slots (kStage / kGroup groups) are loaded together before the groups
+  // are computed one after the other: a one-token step's 16-slot warp share is then two rounds of
+  // loads instead of four (and the block-table reads of a stage are in flight together too).
   const int per_warp = a.chunk / kWarps;
   const int w0 = c0 + warp * per_warp;
-  for (int k0 = 0; k0 < per_warp; k0 += kGroup) {
-    bool ok[kGroup];
-    float kf[kGroup][VPL], vf[kGroup][VPL];
-    bool any = false;
+  for (int k0 = 0; k0 < per_warp; k0 += kStage) {
+    bool ok[kStage];
+    int64_t rows[kStage];
 #pragma unroll
-    for (int u = 0; u < kGroup; ++u) {
+    for (int u = 0; u < kStage; ++u) {
       const int vt = w0 + k0 + u;  // virtual slot
-      const bool vis = vt < total;
+      ok[u] = k0 + u < per_warp && vt < total;
       // Physical slot: committed slots are themselves; new token of rank vt - cache_len is j.
-      const int t = vt < cache_len || !a.mask ? vt : cache_len + (vis ? s_keys[vt - cache_len] : 0);
-      ok[u] = vis;
-      any |= vis;
+      const int t = vt < cache_len || !a.mask ? vt : cache_len + (ok[u] ? s_keys[vt - cache_len] : 0);
+      rows[u] = ok[u] ? int64_t(kv.block_table[t / kv.block_size]) * kv.block_size + t % kv.block_size : 0;
+    }
+    KvRaw<VPL> kraw[kStage], vraw[kStage];
 #pragma unroll
-      for (int v = 0; v < VPL; ++v) kf[u][v] = vf[u][v] = 0.f;
-      if (vis) {
-        const int64_t row = int64_t(kv.block_table[t / kv.block_size]) * kv.block_size + t % kv.block_size;
-        const bf16* kr = kv.k + row * kv_width + kvh * hd + lane * VPL;
-        const bf16* vr = kv.v + row * kv_width + kvh * hd + lane * VPL;
-#pragma unroll
-        for (int v = 0; v < VPL; ++v) {
-          kf[u][v] = __bfloat162float(kr[v]);
-          vf[u][v] = __bfloat162float(vr[v]);
-        }
+    for (int u = 0; u < kStage; ++u) {
+      if (ok[u]) {
+        const int64_t off = rows[u] * kv_width + kvh * hd + lane * VPL;
+        kraw[u].load(kv.k + off);
+        vraw[u].load(kv.v + off);
+      } else {
+        kraw[u].zero();
+        vraw[u].zero();
       }
     }
-    if (!any) continue;
 #pragma unroll
-    for (int g = 0; g < kMaxGroup; ++g) {
-      if (g >= gn) break;
-      float s[kGroup];
-#pragma unroll
-      for (int u = 0; u < kGroup; ++u) {
-        float d = 0.f;
-#pragma unroll
-        for (int v = 0; v < VPL; ++v) d = fmaf(q[g][v], kf[u][v], d);
-        s[u] = d;
-      }
-#pragma unroll
-      for (int u = 0; u < kGroup; ++u) s[u] = warp_sum(s[u]);
-      float nm = mx[g];
-#pragma unroll
-      for (int u = 0; u < kGroup; ++u)
-        if (ok[u]) nm = fmaxf(nm, s[u]);
-      const float corr = __expf(mx[g] - nm);
-      l[g] *= corr;
-#pragma unroll
-      for (int v = 0; v < VPL; ++v) acc[g][v] *= corr;
+    for (int g0 = 0; g0 < kStage; g0 += kGroup) {
+      if (k0 + g0 >= per_warp) break;
+      float kf[kGroup][VPL], vf[kGroup][VPL];
+      bool any = false;
 #pragma unroll
       for (int u = 0; u < kGroup; ++u) {
-        if (!ok[u]) continue;
-        const float p = __expf(s[u] - nm);
-        l[g] += p;
-#pragma unroll
-        for (int v = 0; v < VPL; ++v) acc[g][v] = fmaf(p, vf[u][v], acc[g][v]);
+        kraw[g0 + u].unpack(kf[u]);
+        vraw[g0 + u].unpack(vf[u]);
+        any |= ok[g0 + u];
       }
-      mx[g] = nm;
+      if (!any) continue;
+#pragma unroll
+      for (int g = 0; g < kMaxGroup; ++g) {
+        if (g >= gn) break;
+        float sc[kGroup];
+#pragma unroll
+        for (int u = 0; u < kGroup; ++u) {
+          float d = 0.f;
+#pragma unroll
+          for (int v = 0; v < VPL; ++v) d = fmaf(q[g][v], kf[u][v], d);
+          sc[u] = d;
+        }
+#pragma unroll
+        for (int u = 0; u < kGroup; ++u) sc[u] = warp_sum(sc[u]);
+        float nm = mx[g];
+#pragma unroll
+        for (int u = 0; u < kGroup; ++u)
+          if (ok[g0 + u]) nm = fmaxf(nm, sc[u]);
+        const float corr = __expf(mx[g] - nm);
+        l[g] *= corr;
+#pragma unroll
+        for (int v = 0; v < VPL; ++v) acc[g][v] *= corr;
+#pragma unroll
+        for (int u = 0; u < kGroup; ++u) {
+          if (!ok[g0 + u]) continue;
+          const float p = __expf(sc[u] - nm);
+          l[g] += p;
+#pragma unroll
+          for (int v = 0; v < VPL; ++v) acc[g][v] = fmaf(p, vf[u][v], acc[g][v]);
+        }
+        mx[g] = nm;
+      }
     }
   }
   // Merge the block's warps in warp order into one partial state per head of this chunk.
@@ -172,6 +200,94 @@ __global__ void __launch_bounds__(kWarps * 32) attention_chunk_kernel(AttentionA
   }
 }
 
+// Output of (row r, head h): the row's chunks 0..n-1 merged in increasing order (one warp). Partials
+// are read through L2: other blocks of the same launch may have written them. Lane c reads chunk c's
+// (max, sum) and weight; the value vectors of kMergeBatch chunks are loaded together, then folded
+// in increasing chunk order, so the arithmetic is the serial merge's (a few rounds of loads instead
+// of two per chunk).
+constexpr int kMergeBatch = 8;
+
+template <int VPL>
+__device__ __forceinline__ void merge_chunks(const AttentionArgs& a, int r, int h, int n, int lane) {
+  const int hd = a.head_dim;
+  const float* base = a.partials + (int64_t(r) * a.heads + h) * a.splits * (hd + 2);
+  float gm = -FLT_MAX;
+  for (int c = lane; c < n; c += 32)
+    if (__ldcg(base + c * (hd + 2) + 1) > 0.f) gm = fmaxf(gm, __ldcg(base + c * (hd + 2)));
+#pragma unroll
+  for (int off = 16; off > 0; off >>= 1) gm = fmaxf(gm, __shfl_xor_sync(0xffffffffu, gm, off));  // exact in any order
+  float gl = 0.f, o[VPL];
+#pragma unroll
+  for (int v = 0; v < VPL; ++v) o[v] = 0.f;
+  for (int c0 = 0; c0 < n; c0 += 32) {
+    const int mine = c0 + lane;
+    float lc = 0.f, w = 0.f;
+    if (mine < n) {
+      lc = __ldcg(base + mine * (hd + 2) + 1);
+      if (lc > 0.f) w = __expf(__ldcg(base + mine * (hd + 2)) - gm);
+    }
+    const unsigned used = __ballot_sync(0xffffffffu, mine < n && lc > 0.f);
+    for (int j0 = 0; j0 < 32 && c0 + j0 < n; j0 += kMergeBatch) {
+      float pv[kMergeBatch][VPL];
+#pragma unroll
+      for (int j = 0; j < kMergeBatch; ++j) {
+        const bool on = (used >> (j0 + j)) & 1u;
+        const float* p = base + (c0 + j0 + j) * (hd + 2) + 2 + lane * VPL;
+#pragma unroll
+        for (int v = 0; v < VPL; ++v) pv[j][v] = on ? __ldcg(p + v) : 0.f;
+      }
+#pragma unroll
+      for (int j = 0; j < kMergeBatch; ++j) {
+        const float lj = __shfl_sync(0xffffffffu, lc, j0 + j), wj = __shfl_sync(0xffffffffu, w, j0 + j);
+        if (!((used >> (j0 + j)) & 1u)) continue;
+        gl += lj * wj;
+#pragma unroll
+        for (int v = 0; v < VPL; ++v) o[v] = fmaf(pv[j][v], wj, o[v]);
+      }
+    }
+  }
+  const float inv = gl > 0.f ? 1.f / gl : 0.f;  // a row that sees no key at all gets zeros
+  float* orow = a.out + (int64_t(r) * a.heads + h) * hd;
+#pragma unroll
+  for (int v = 0; v < VPL; ++v) orow[lane * VPL + v] = o[v] * inv;
+}
+
+// Block (chunk c, query row r, head group z): the query heads h0 .. h0 + gn - 1, all reading kv head
+// kvh, so each K/V row is loaded once for up to kMaxGroup heads. Every head's arithmetic is the
+// same sequence as if it ran alone.
+template <int VPL>  // values per lane: head_dim / 32
+__global__ void __launch_bounds__(kWarps * 32) attention_chunk_kernel(AttentionArgs a, KvLayer kv, int hpb) {
+  pdl_wait_then_release();
+  const int c = blockIdx.x, r = blockIdx.y;
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const int group = a.heads / a.kv_heads, subgroups = (group + hpb - 1) / hpb;
+  const int kvh = blockIdx.z / subgroups;
+  const int h0 = kvh * group + (blockIdx.z % subgroups) * hpb;
+  const int gn = min(hpb, kvh * group + group - h0);
+  const int i = a.first_row + r;
+  const int cache_len = a.cache_len_dev ? *a.cache_len_dev : a.cache_len;
+  __shared__ int16_t s_keys[kMaxMaskedKeys];
+  const int total = cache_len + visible_new_keys(a, i, s_keys);
+  const int c0 = c * a.chunk;
+  if (c0 < total) {  // the merge never reads chunks past the row's keys
+    chunk_partials<VPL>(a, kv, c, r, kvh, h0, gn, cache_len, total, s_keys);
+  }
+  if (!a.tickets) return;  // attention_merge_kernel follows
+  // The (row, head group)'s last block to finish merges its chunks (a ticket counter): one kernel
+  // less per layer. Each thread's partial writes are made visible before the ticket is taken.
+  __threadfence();
+  __syncthreads();
+  __shared__ bool s_last;
+  unsigned* ticket = a.tickets + int64_t(r) * gridDim.z + blockIdx.z;
+  if (threadIdx.x == 0) s_last = atomicAdd(ticket, 1u) == gridDim.x - 1;
+  __syncthreads();
+  if (!s_last) return;
+  __threadfence();
+  const int n = (total + a.chunk - 1) / a.chunk;
+  for (int g = warp; g < gn; g += kWarps) merge_chunks<VPL>(a, r, h0 + g, n, lane);
+  if (threadIdx.x == 0) *ticket = 0;  // ready for the next launch
+}
+
 // One warp per (row, head): merges the row's chunks 0..n-1 in increasing order.
 template <int VPL>
 __global__ void attention_merge_kernel(AttentionArgs a) {
@@ -180,27 +296,7 @@ __global__ void attention_merge_kernel(AttentionArgs a) {
   const int i = a.first_row + r;
   const int cache_len = a.cache_len_dev ? *a.cache_len_dev : a.cache_len;
   const int n = (cache_len + visible_new_keys(a, i, nullptr) + a.chunk - 1) / a.chunk;
-  const int hd = a.head_dim;
-  const float* base = a.partials + (int64_t(r) * a.heads + h) * a.splits * (hd + 2);
-  float gm = -FLT_MAX;
-  for (int c = 0; c < n; ++c)
-    if (base[c * (hd + 2) + 1] > 0.f) gm = fmaxf(gm, base[c * (hd + 2)]);
-  float gl = 0.f, o[VPL];
-#pragma unroll
-  for (int v = 0; v < VPL; ++v) o[v] = 0.f;
-  for (int c = 0; c < n; ++c) {
-    const float* p = base + c * (hd + 2);
-    const float lc = p[1];
-    if (!(lc > 0.f)) continue;
-    const float w = __expf(p[0] - gm);
-    gl += lc * w;
-#pragma unroll
-    for (int v = 0; v < VPL; ++v) o[v] = fmaf(p[2 + lane * VPL + v], w, o[v]);
-  }
-  const float inv = gl > 0.f ? 1.f / gl : 0.f;  // a row that sees no key at all gets zeros
-  float* orow = a.out + (int64_t(r) * a.heads + h) * hd;
-#pragma unroll
-  for (int v = 0; v < VPL; ++v) orow[lane * VPL + v] = o[v] * inv;
+  merge_chunks<VPL>(a, r, h, n, lane);
 }
 
 template <int VPL>
@@ -218,7 +314,8 @@ void launch_vpl(const AttentionArgs& a, KvLayer kv, cudaStream_t s) {
   const int z = a.kv_heads * ((group + hpb - 1) / hpb);
   launch_kernel("attention chunks", true, attention_chunk_kernel<VPL>, dim3(a.splits, a.rows, z), kWarps * 32, 0, s, a,
                 kv, hpb);
-  launch_kernel("attention merge", true, attention_merge_kernel<VPL>, dim3(a.rows, a.heads), 32, 0, s, a);
+  if (!a.tickets)
+    launch_kernel("attention merge", true, attention_merge_kernel<VPL>, dim3(a.rows, a.heads), 32, 0, s, a);
 }
 
 }  // namespace

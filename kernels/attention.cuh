@@ -12,7 +12,8 @@
 // [c * chunk, (c + 1) * chunk)); one block of 4 warps per (chunk, query row, head) walks its chunk
 // in a fixed order (4 keys in flight per warp; the query heads of one kv head share each K/V load)
 // and writes a partial softmax state per head; a second
-// kernel merges the chunks of a row in increasing order. Batch invariant: a row's output depends
+// kernel (or, with `tickets`, the row's last chunk block to finish) merges the chunks of a row in
+// increasing order. Batch invariant: a row's output depends
 // only on which slots it sees and on `chunk`, never on how many rows or chunks the launch has
 // (chunks a row cannot see are never read), so a token's result is bit-identical whether its step
 // carries 1 or 128 tokens as long as the chunk size is the same.
@@ -39,6 +40,9 @@ struct AttentionArgs {
   int chunk = 64;             // key slots per split (a multiple of 16)
   int splits = 0;             // chunks launched per row; >= ceil((cache_len + key_limit) / chunk)
   float* partials = nullptr;  // attention_partial_floats(...) floats of scratch
+  // Optional: attention_ticket_count(rows, heads) zeroed counters (left zeroed). Given, the last
+  // chunk block of a row's head group merges the chunks itself (no second kernel); same arithmetic.
+  unsigned* tickets = nullptr;
 };
 
 // Number of chunks that cover `cache_len + key_limit` slots.
@@ -47,6 +51,8 @@ inline int attention_splits(int cache_len, int key_limit, int chunk) { return (c
 inline size_t attention_partial_floats(int rows, int heads, int head_dim, int splits) {
   return size_t(rows) * heads * splits * (head_dim + 2);
 }
+
+inline size_t attention_ticket_count(int rows, int heads) { return size_t(rows) * heads; }
 
 void launch_attention(const AttentionArgs& a, KvLayer kv, cudaStream_t s);
 }

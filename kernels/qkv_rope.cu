@@ -2,48 +2,62 @@
 
 namespace stride::cuda {
 
-// One block per token; thread pairs (i, i + half) of every head.
-__global__ void qkv_rope_kernel(const float* qkv, const float* bias, const int32_t* positions, const float* inv_freq,
-                                int heads, int kv_heads, int head_dim, float* q, KvLayer kv, const int32_t* base_slot,
-                                int first_slot) {
-  pdl_wait_then_release();
+constexpr int kThreads = 128;
+
+// Block (token, part): each thread owns one item of the token, a rotation pair (i, i + half) of a
+// q or k head or one v column, so a token's loads are all in flight at once (the former one block
+// per token walked 16 items per thread at the 7B shape, a memory round trip each: ~17 µs per call
+// under ncu). The arithmetic of every item is unchanged.
+__global__ void __launch_bounds__(kThreads) qkv_rope_kernel(const float* __restrict__ qkv, const float* __restrict__ bias,
+                                                            const int32_t* positions, const float* __restrict__ inv_freq,
+                                                            int heads, int kv_heads, int head_dim, float* __restrict__ q,
+                                                            KvLayer kv, const int32_t* base_slot, int first_slot) {
   const int token = blockIdx.x;
   const int half = head_dim / 2;
   const int width = (heads + 2 * kv_heads) * head_dim;
+  const int kv_width = kv_heads * head_dim;
+  const int pairs = (heads + kv_heads) * half;
+  const int idx = blockIdx.y * kThreads + threadIdx.x;
+  if (idx >= pairs + kv_width) {
+    pdl_wait_then_release();
+    return;
+  }
+  // Biases and frequencies are weights, no kernel's output: read before waiting on the previous kernel.
+  const bool rotate = idx < pairs;
+  const int h = rotate ? idx / half : 0, i = rotate ? idx % half : 0;
+  const int v_off = (heads + kv_heads) * head_dim;  // v columns follow the q and k heads
+  const int c0 = rotate ? h * head_dim + i : v_off + (idx - pairs);
+  const int c1 = c0 + half;
+  const float b0 = bias ? bias[c0] : 0.f, b1 = bias && rotate ? bias[c1] : 0.f;
+  const float f = rotate ? inv_freq[i] : 0.f;
+  pdl_wait_then_release();
   const float* src = qkv + int64_t(token) * width;
-  const float pos = static_cast<float>(positions[token]);
   const int slot = (base_slot ? *base_slot : 0) + first_slot + token;
   const int64_t row = int64_t(kv.block_table[slot / kv.block_size]) * kv.block_size + slot % kv.block_size;
-  const int kv_width = kv_heads * head_dim;
-  // q and k heads get the rotation; v is copied.
-  for (int idx = threadIdx.x; idx < (heads + kv_heads) * half; idx += blockDim.x) {
-    const int h = idx / half, i = idx % half;
-    const int c0 = h * head_dim + i, c1 = c0 + half;
-    float a = src[c0], b = src[c1];
-    if (bias) {
-      a += bias[c0];
-      b += bias[c1];
-    }
-    const float angle = pos * inv_freq[i];
-    double sd, cd;
-    sincos(static_cast<double>(angle), &sd, &cd);
-    const float c = static_cast<float>(cd), sn = static_cast<float>(sd);
-    const float ra = a * c - b * sn, rb = b * c + a * sn;
-    if (h < heads) {
-      float* qt = q + int64_t(token) * heads * head_dim;
-      qt[c0] = ra;
-      qt[c1] = rb;
-    } else {
-      const int kc = c0 - heads * head_dim;
-      kv.k[row * kv_width + kc] = __float2bfloat16(ra);
-      kv.k[row * kv_width + kc + half] = __float2bfloat16(rb);
-    }
+  if (!rotate) {
+    float v = src[c0];
+    if (bias) v += b0;
+    kv.v[row * kv_width + (idx - pairs)] = __float2bfloat16(v);
+    return;
   }
-  const int v_off = (heads + kv_heads) * head_dim;
-  for (int c = threadIdx.x; c < kv_width; c += blockDim.x) {
-    float v = src[v_off + c];
-    if (bias) v += bias[v_off + c];
-    kv.v[row * kv_width + c] = __float2bfloat16(v);
+  float a = src[c0], b = src[c1];
+  if (bias) {
+    a += b0;
+    b += b1;
+  }
+  const float angle = static_cast<float>(positions[token]) * f;
+  double sd, cd;
+  sincos(static_cast<double>(angle), &sd, &cd);
+  const float c = static_cast<float>(cd), sn = static_cast<float>(sd);
+  const float ra = a * c - b * sn, rb = b * c + a * sn;
+  if (h < heads) {
+    float* qt = q + int64_t(token) * heads * head_dim;
+    qt[c0] = ra;
+    qt[c1] = rb;
+  } else {
+    const int kc = c0 - heads * head_dim;
+    kv.k[row * kv_width + kc] = __float2bfloat16(ra);
+    kv.k[row * kv_width + kc + half] = __float2bfloat16(rb);
   }
 }
 
@@ -51,8 +65,9 @@ void launch_qkv_rope(const float* qkv, const float* bias, const int32_t* positio
                      int heads, int kv_heads, int head_dim, float* q, KvLayer kv, const int32_t* base_slot, int first_slot,
                      cudaStream_t s) {
   if (n <= 0) return;
-  launch_kernel("qkv_rope", true, qkv_rope_kernel, n, 128, 0, s, qkv, bias, positions, inv_freq, heads, kv_heads,
-                head_dim, q, kv, base_slot, first_slot);
+  const int items = (heads + kv_heads) * (head_dim / 2) + kv_heads * head_dim;
+  launch_kernel("qkv_rope", true, qkv_rope_kernel, dim3(n, (items + kThreads - 1) / kThreads), kThreads, 0, s, qkv,
+                bias, positions, inv_freq, heads, kv_heads, head_dim, q, kv, base_slot, first_slot);
 }
 
 }  // namespace stride::cuda

@@ -1,11 +1,13 @@
 // Each kernel against a float64 CPU reference on fresh random inputs.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "cuda_test_util.h"
 #include "kernels/argmax.cuh"
 #include "kernels/attention.cuh"
 #include "kernels/gemv.cuh"
+#include "kernels/qkv_rope.cuh"
 #include "kernels/rmsnorm.cuh"
 #include "kernels/swiglu.cuh"
 
@@ -57,27 +59,32 @@ TEST(CudaKernels, GemvIsBatchInvariant) {
 TEST(CudaKernels, AddRmsNormAndSwiglu) {
   STRIDE_REQUIRE_GPU();
   std::mt19937 rng(std::random_device{}());
-  const int n = 5, d = 1536;
+  const int n = 5;
+  // Widths held in registers (up to 8192) and one past them (the looped form), with and without delta.
+  for (const int d : {1536, 896, 3584, 8192, 8448}) {
+  const bool with_delta = d != 896;
   auto res = random_f32(rng, size_t(n) * d, 2.f), delta = random_f32(rng, size_t(n) * d, 1.f);
   std::vector<uint16_t> wb;
   std::vector<float> w;
   random_bf16(rng, d, 1.f, wb, w);
   DeviceBuffer dr = upload(res), dd = upload(delta), dw = upload(wb), dy(size_t(n) * d * 4);
   poison(dy);
-  launch_add_rmsnorm(dr.as<float>(), dd.as<float>(), dw.as<bf16>(), n, d, 1e-6f, dy.as<float>(), nullptr);
+  launch_add_rmsnorm(dr.as<float>(), with_delta ? dd.as<float>() : nullptr, dw.as<bf16>(), n, d, 1e-6f,
+                     dy.as<float>(), nullptr);
   const auto y = download<float>(dy, size_t(n) * d), r2 = download<float>(dr, size_t(n) * d);
   std::vector<double> ref(size_t(n) * d), rref(size_t(n) * d);
   for (int i = 0; i < n; ++i) {
     double ss = 0;
     for (int k = 0; k < d; ++k) {
-      rref[i * d + k] = double(res[i * d + k]) + delta[i * d + k];
+      rref[i * d + k] = double(res[i * d + k]) + (with_delta ? delta[i * d + k] : 0.f);
       ss += rref[i * d + k] * rref[i * d + k];
     }
     const double sc = 1 / std::sqrt(ss / d + 1e-6);
     for (int k = 0; k < d; ++k) ref[i * d + k] = w[k] * rref[i * d + k] * sc;
   }
-  EXPECT_LT(rel_error(y, ref), 1e-5);
-  EXPECT_LT(rel_error(r2, rref), 1e-6);
+  EXPECT_LT(rel_error(y, ref), 1e-5) << "width " << d;
+  EXPECT_LT(rel_error(r2, rref), 1e-6) << "width " << d;
+  }
 
   const int inter = 777;
   const auto gu = random_f32(rng, size_t(n) * 2 * inter, 4.f);
@@ -103,12 +110,39 @@ TEST(CudaKernels, ArgmaxTakesLowestIdOnTies) {
   logits[vocab + 151935] = 60.f;                            // row 1: last id
   logits[2 * vocab + 7] = logits[2 * vocab + 8] = 70.f;     // row 2: tie -> 7
   logits[2 * vocab + 3] = NAN;                              // NaN never wins
-  DeviceBuffer dl = upload(logits), dout(rows * 4);
-  launch_argmax(dl.as<float>(), rows, vocab, dout.as<int32_t>(), nullptr);
+  DeviceBuffer dl = upload(logits), dout(rows * 4), scratch(argmax_scratch_bytes(rows));
+  ASSERT_EQ(cudaMemset(scratch.as(), 0, scratch.bytes()), cudaSuccess);
+  launch_argmax(dl.as<float>(), rows, vocab, dout.as<int32_t>(), scratch.as(), nullptr);
   const auto out = download<int32_t>(dout, rows);
   EXPECT_EQ(out[0], 100);
   EXPECT_EQ(out[1], 151935);
   EXPECT_EQ(out[2], 7);
+}
+
+// The slices' ticket counters must come back to zero after every launch, whatever its row count:
+// launches of 1, 13, 64, 2 and 1 rows on one scratch, each against a host argmax of fresh logits
+// (a maximum planted at a random id, sometimes inside the last, shorter slice).
+TEST(CudaKernels, ArgmaxMatchesHostOverRepeatedLaunchesOfVaryingRows) {
+  STRIDE_REQUIRE_GPU();
+  std::mt19937 rng(std::random_device{}());
+  const int vocab = 151936 + 5;  // not a multiple of the slice count
+  DeviceBuffer scratch(argmax_scratch_bytes(64)), dout(64 * 4);
+  ASSERT_EQ(cudaMemset(scratch.as(), 0, scratch.bytes()), cudaSuccess);
+  for (const int rows : {1, 13, 64, 2, 1}) {
+    auto logits = random_f32(rng, size_t(rows) * vocab, 5.f);
+    for (int r = 0; r < rows; ++r) {
+      const int at = r % 3 == 0 ? vocab - 1 - int(rng() % 100) : int(rng() % vocab);
+      logits[size_t(r) * vocab + at] = 6.f + float(r);
+    }
+    std::vector<int32_t> want(rows);
+    for (int r = 0; r < rows; ++r) {
+      const float* row = logits.data() + size_t(r) * vocab;
+      want[r] = int32_t(std::max_element(row, row + vocab) - row);  // first of equal maxima
+    }
+    DeviceBuffer dl = upload(logits);
+    launch_argmax(dl.as<float>(), rows, vocab, dout.as<int32_t>(), scratch.as(), nullptr);
+    EXPECT_EQ(download<int32_t>(dout, rows), want) << rows << " rows";
+  }
 }
 
 TEST(CudaKernels, PagedAttentionWithMaskMatchesReference) {
@@ -160,6 +194,18 @@ TEST(CudaKernels, PagedAttentionWithMaskMatchesReference) {
     a.partials = parts.as<float>();
     launch_attention(a, kv, nullptr);
     const auto out = download<float>(dout, size_t(n) * H * hd);
+    // The chunks merged by each row's last chunk block (ticket counters) instead of the merge
+    // kernel: the same bits, twice over (the counters must be back at zero after a launch).
+    DeviceBuffer tickets(attention_ticket_count(n, H) * 4);
+    ASSERT_EQ(cudaMemset(tickets.as(), 0, tickets.bytes()), cudaSuccess);
+    a.tickets = tickets.as<unsigned>();
+    for (int again = 0; again < 2; ++again) {
+      poison(dout);
+      launch_attention(a, kv, nullptr);
+      const auto merged = download<float>(dout, size_t(n) * H * hd);
+      EXPECT_EQ(std::memcmp(merged.data(), out.data(), out.size() * 4), 0) << "tickets, launch " << again;
+    }
+    EXPECT_EQ(download<uint32_t>(tickets, attention_ticket_count(n, H)), std::vector<uint32_t>(attention_ticket_count(n, H)));
     std::vector<double> ref(size_t(n) * H * hd, 0.0);
     for (int i = 0; i < n; ++i)
       for (int h = 0; h < H; ++h) {
@@ -183,6 +229,66 @@ TEST(CudaKernels, PagedAttentionWithMaskMatchesReference) {
     EXPECT_LT(rel_error(out, ref), 1e-4) << (causal ? "causal" : "mask") << " chunk " << chunk << " heads " << H;
   }
   }
+}
+
+
+// Bias, rotary embedding (rotate-half) and the paged K/V stores of qkv_rope against a host
+// reference at the 7B head layout (28 query heads, 4 kv heads of 128: more items than one block).
+TEST(CudaKernels, QkvRopeMatchesReference) {
+  STRIDE_REQUIRE_GPU();
+  std::mt19937 rng(std::random_device{}());
+  const int H = 28, KV = 4, hd = 128, half = hd / 2, n = 3, B = 16, base = 21, first = 2;
+  const int width = (H + 2 * KV) * hd, kvw = KV * hd, blocks = 4;
+  const auto qkv = random_f32(rng, size_t(n) * width, 2.f), bias = random_f32(rng, width, 0.5f);
+  const std::vector<int32_t> positions{base + first, base + first + 7, 3000};
+  std::vector<float> inv(half);
+  for (int i = 0; i < half; ++i) inv[i] = float(1.0 / std::pow(1e6, 2.0 * i / hd));
+  const std::vector<int32_t> table{3, 0, 2, 1}, len{base};
+  DeviceBuffer dqkv = upload(qkv), db = upload(bias), dpos = upload(positions), dinv = upload(inv), dt = upload(table),
+               dlen = upload(len), dq(size_t(n) * H * hd * 4), dk(size_t(blocks) * B * kvw * 2),
+               dv(size_t(blocks) * B * kvw * 2);
+  poison(dq);
+  ASSERT_EQ(cudaMemset(dk.as(), 0xff, dk.bytes()), cudaSuccess);  // bf16 NaN: unwritten slots show
+  ASSERT_EQ(cudaMemset(dv.as(), 0xff, dv.bytes()), cudaSuccess);
+  KvLayer kv{dk.as<bf16>(), dv.as<bf16>(), dt.as<int32_t>(), B};
+  launch_qkv_rope(dqkv.as<float>(), db.as<float>(), dpos.as<int32_t>(), dinv.as<float>(), n, H, KV, hd, dq.as<float>(),
+                  kv, dlen.as<int32_t>(), first, nullptr);
+  const auto q = download<float>(dq, size_t(n) * H * hd);
+  const auto k = download<uint16_t>(dk, size_t(blocks) * B * kvw), v = download<uint16_t>(dv, size_t(blocks) * B * kvw);
+  auto bf = [](uint16_t b) {
+    const uint32_t u = uint32_t(b) << 16;
+    float f;
+    std::memcpy(&f, &u, 4);
+    return f;
+  };
+  std::vector<double> qref, kref, vref;
+  std::vector<float> qgot, kgot, vgot;
+  for (int t = 0; t < n; ++t) {
+    const int slot = base + first + t;
+    const int64_t row = int64_t(table[slot / B]) * B + slot % B;
+    for (int h = 0; h < H + KV; ++h)
+      for (int i = 0; i < half; ++i) {
+        const int c0 = h * hd + i, c1 = c0 + half;
+        const double a = double(qkv[size_t(t) * width + c0]) + bias[c0], b = double(qkv[size_t(t) * width + c1]) + bias[c1];
+        const double ang = double(float(positions[t]) * inv[i]);
+        const double ra = a * std::cos(ang) - b * std::sin(ang), rb = b * std::cos(ang) + a * std::sin(ang);
+        if (h < H) {
+          qref.insert(qref.end(), {ra, rb});
+          qgot.insert(qgot.end(), {q[size_t(t) * H * hd + c0], q[size_t(t) * H * hd + c1]});
+        } else {
+          const int kc = c0 - H * hd;
+          kref.insert(kref.end(), {ra, rb});
+          kgot.insert(kgot.end(), {bf(k[row * kvw + kc]), bf(k[row * kvw + kc + half])});
+        }
+      }
+    for (int c = 0; c < kvw; ++c) {
+      vref.push_back(double(qkv[size_t(t) * width + (H + KV) * hd + c]) + bias[(H + KV) * hd + c]);
+      vgot.push_back(bf(v[row * kvw + c]));
+    }
+  }
+  EXPECT_LT(rel_error(qgot, qref), 1e-5);
+  EXPECT_LT(rel_error(kgot, kref), 1e-2);  // bf16 stores
+  EXPECT_LT(rel_error(vgot, vref), 1e-2);
 }
 
 }  // namespace

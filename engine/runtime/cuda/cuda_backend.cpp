@@ -85,6 +85,7 @@ class CudaBackend final : public Backend {
     // Everything a small step touches is allocated now, so its captured graphs stay valid.
     reserve_scratch(kGraphMaxTokens);
     logits_.reserve(size_t(kGraphMaxTokens) * cfg_.vocab_size * 4, "allocation of the logits");
+    reserve_argmax_scratch(kGraphMaxTokens);
     step_ints_.reserve(size_t(1 + 3 * kGraphMaxTokens) * 4, "allocation of step inputs");
     mask_.reserve(size_t(kGraphMaxTokens) * kGraphMaxTokens, "allocation of the step mask");
     const size_t small = attention_partial_floats(kGraphMaxTokens, cfg_.num_heads, cfg_.head_dim,
@@ -92,6 +93,9 @@ class CudaBackend final : public Backend {
     const size_t large = attention_partial_floats(std::min(capacity_, kChunk), cfg_.num_heads, cfg_.head_dim,
                                                   (capacity_ + kPrefillKeyChunk - 1) / kPrefillKeyChunk);
     partials_.reserve(std::max(small, large) * 4, "allocation of attention partials");
+    const int attention_rows = std::max(kGraphMaxTokens, std::min(capacity_, kChunk));
+    tickets_.reserve(attention_ticket_count(attention_rows, cfg_.num_heads) * 4, "allocation of attention tickets");
+    cuda_check(cudaMemset(tickets_.as(), 0, tickets_.bytes()), "clearing attention tickets");
   }
 
   ~CudaBackend() override {
@@ -121,6 +125,7 @@ class CudaBackend final : public Backend {
     const int cap = std::max(n, kGraphMaxTokens);
     bool moved = reserve_scratch(std::min(n, kChunk));
     moved |= logits_.reserve(size_t(n - in.logits_from) * cfg_.vocab_size * 4, "allocation of the logits");
+    moved |= reserve_argmax_scratch(n - in.logits_from);
     moved |= step_ints_.reserve(size_t(1 + 3 * cap) * 4, "allocation of step inputs");
     if (!in.mask.empty()) moved |= mask_.reserve(in.mask.size(), "allocation of the step mask");
     if (moved) drop_graphs();
@@ -388,6 +393,13 @@ class CudaBackend final : public Backend {
     cuda_check(cudaGraphLaunch(it->second.exec, stream_.s), "CUDA graph launch");
   }
 
+  // The argmax kernel's per-row records start zeroed (its ticket counters; see kernels/argmax.cuh).
+  bool reserve_argmax_scratch(int rows) {
+    if (!argmax_scratch_.reserve(argmax_scratch_bytes(rows), "allocation of argmax scratch")) return false;
+    cuda_check(cudaMemsetAsync(argmax_scratch_.as(), 0, argmax_scratch_.bytes(), stream_.s), "clearing argmax scratch");
+    return true;
+  }
+
   bool reserve_scratch(int rows) {
     if (rows <= scratch_rows_) return false;
     const size_t h = cfg_.hidden_size, qd = size_t(cfg_.num_heads) * cfg_.head_dim;
@@ -488,6 +500,7 @@ class CudaBackend final : public Backend {
       a.chunk = invariant ? kDecodeKeyChunk : kPrefillKeyChunk;
       a.splits = invariant ? decode_splits(i1) : attention_splits(cache_len_, i1, a.chunk);
       a.partials = partials_.as<float>();
+      a.tickets = merge_in_chunks_ ? tickets_.as<unsigned>() : nullptr;
       if (!invariant && flash_prefill_ && attention_prefill_supports(a)) {
         launch_attention_prefill(a, kv, s);
       } else {
@@ -528,7 +541,7 @@ class CudaBackend final : public Backend {
     if (lo < i1) {
       float* out = logits_.as<float>() + size_t(lo - in.logits_from) * cfg_.vocab_size;
       matmul(invariant, x + size_t(lo - i0) * h, i1 - lo, h, model_->lm_head, cfg_.vocab_size, out);
-      launch_argmax(out, i1 - lo, cfg_.vocab_size, argmax + lo, s);
+      launch_argmax(out, i1 - lo, cfg_.vocab_size, argmax + lo, argmax_scratch_.as(), s);
     }
   }
 
@@ -541,7 +554,7 @@ class CudaBackend final : public Backend {
   PagedKvCache kv_;
   std::string name_;
   DeviceBuffer inv_freq_, residual_, x_, xb_, qkv_, q_, attn_, delta_, gu_, logits_, step_ints_, mask_;
-  DeviceBuffer move_ints_, move_scratch_, partials_, top_;
+  DeviceBuffer move_ints_, move_scratch_, partials_, top_, argmax_scratch_, tickets_;
   std::vector<char> host_top_;
   std::vector<int32_t> argmax_host_;  // argmax() of the last forward, once downloaded
   bool argmax_host_valid_ = false;
@@ -575,6 +588,9 @@ class CudaBackend final : public Backend {
   bool prefill_bf16_ = env_not_off("STRIDE_CUDA_PREFILL_BF16");
   bool fused_decode_ = env_on("STRIDE_CUDA_FUSED_DECODE");
   bool device_sampling_ = env_not_off("STRIDE_CUDA_DEVICE_SAMPLING");
+  // The split attention's chunks merged by the last chunk block of each row (ticket counters)
+  // instead of a second kernel; same arithmetic. STRIDE_CUDA_MERGE_IN_CHUNKS=0: the merge kernel.
+  bool merge_in_chunks_ = env_not_off("STRIDE_CUDA_MERGE_IN_CHUNKS");
   StepInput padded_;  // pad_to_bucket's step (kept to reuse its capacity)
   int scratch_rows_ = 0;
   int cache_len_ = 0, last_n_ = 0, logits_from_ = 0;
