@@ -326,6 +326,22 @@ void run_profile_steps(const std::string& shape_name, const std::vector<int>& ro
   std::printf(" on %s (cache 512)\n", shape.name.c_str());
 }
 
+void run_profile_prefill(const std::string& shape_name, int n) {
+  const Shape shape = qwen25_coder_shape(shape_name);
+  if (n < 1 || n > 32768) throw Error("--profile-prefill: the prompt must have 1..32768 tokens");
+  auto b = make_cuda_backend_random(shape.config, 1234, n + 16);
+  std::mt19937 rng(7);
+  const auto prompt = tokens(rng, n, b->config().vocab_size);
+  b->forward(causal(prompt, 0, n - 1));  // warm-up: cuBLAS heuristics, allocations
+  b->argmax();
+  b->truncate(0);
+  cuda::cuda_check(cudaProfilerStart(), "cudaProfilerStart");
+  b->forward(causal(prompt, 0, n - 1));
+  b->argmax();
+  cuda::cuda_check(cudaProfilerStop(), "cudaProfilerStop");
+  std::printf("profiled one prompt step of %d tokens on %s\n", n, shape.name.c_str());
+}
+
 std::string run_gemm_micro(const std::string& shape_name) {
   const ModelConfig c = qwen25_coder_shape(shape_name).config;
   const int h = c.hidden_size, qkv = (c.num_heads + 2 * c.num_kv_heads) * c.head_dim, inter = c.intermediate_size;

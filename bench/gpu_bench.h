@@ -27,5 +27,8 @@ std::string run_gemm_micro(const std::string& shape);
 // logits for every row) between cudaProfilerStart and cudaProfilerStop. bench/ncu_steps.py sums
 // the kernels of each step.
 void run_profile_steps(const std::string& shape, const std::vector<int>& rows);
+// One prompt step of `tokens` tokens (logits of the last row only) inside cudaProfilerStart/Stop, after
+// a warm-up run of the same step: where prefill time goes, for ncu.
+void run_profile_prefill(const std::string& shape, int tokens);
 
 }  // namespace stride::bench

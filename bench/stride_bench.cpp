@@ -5,6 +5,8 @@
 //   stride-bench --gemm-micro 7b      each matrix product alone: GEMV vs tensor-core variants (CUDA)
 //   stride-bench --profile-steps 7b:1,13,31   one step per M inside cudaProfilerStart/Stop, for
 //                                     ncu --profile-from-start off (summed by bench/ncu_steps.py)
+//   stride-bench --profile-prefill 1.5b:2048  one prompt step the same way (its 1024-token chunks
+//                                     are the "steps" of ncu_steps.py)
 //   stride-bench --sweep --model DIR [--backend auto|cpu|cuda] [--threads N] [--sweep-tokens 64]
 //                [--sweep-prompts N] [--grid W:N:G,...] [--step-shape 7b|none] [--matmul-modes mma,gemv]
 //                [--append-to bench/RESULTS.md]
@@ -32,7 +34,7 @@ const char* kUsage =
     "       stride-bench --sweep --model DIR [--backend auto|cpu|cuda] [--threads N] [--sweep-tokens N]\n"
     "                    [--sweep-prompts N] [--grid W:N:G,...] [--step-shape 7b|none] [--matmul-modes mma,...]\n"
     "                    [--append-to FILE]\n"
-    "       stride-bench --gemm-micro SHAPE | --profile-steps SHAPE:M,M,...\n";
+    "       stride-bench --gemm-micro SHAPE | --profile-steps SHAPE:M,M,... | --profile-prefill SHAPE:TOKENS\n";
 
 std::vector<std::string> split_list(const std::string& s) {
   std::vector<std::string> out;
@@ -49,7 +51,7 @@ std::vector<std::string> split_list(const std::string& s) {
 
 int main(int argc, char** argv) {
   std::string shapes = "0.5b,1.5b,7b", model_dir, grid_text, step_shape = "7b", modes = "mma,mma-bf16,gemv", append_to;
-  std::string profile_steps;
+  std::string profile_steps, profile_prefill;
   std::string backend = "auto";
   int decode_tokens = 128, threads = 0, sweep_tokens = 64, sweep_prompts = 0;
   bool sweep = false;
@@ -77,12 +79,19 @@ int main(int argc, char** argv) {
       else if (a == "--append-to") append_to = value();
       else if (a == "--gemm-micro") gemm_micro = value();
       else if (a == "--profile-steps") profile_steps = value();
+      else if (a == "--profile-prefill") profile_prefill = value();
       else {
         std::fprintf(stderr, "%s", kUsage);
         return 2;
       }
     }
 #ifdef STRIDE_HAVE_CUDA
+    if (!profile_prefill.empty()) {  // "1.5b:2048"
+      const auto colon = profile_prefill.find(':');
+      if (colon == std::string::npos) throw Error("--profile-prefill wants SHAPE:TOKENS (e.g. 1.5b:2048)");
+      bench::run_profile_prefill(profile_prefill.substr(0, colon), std::stoi(profile_prefill.substr(colon + 1)));
+      return 0;
+    }
     if (!profile_steps.empty()) {  // "7b:1,13,31"
       const auto colon = profile_steps.find(':');
       if (colon == std::string::npos) throw Error("--profile-steps wants SHAPE:M,M,... (e.g. 7b:1,13,31)");

@@ -43,6 +43,9 @@ struct AttentionArgs {
   // Optional: attention_ticket_count(rows, heads) zeroed counters (left zeroed). Given, the last
   // chunk block of a row's head group merges the chunks itself (no second kernel); same arithmetic.
   unsigned* tickets = nullptr;
+  // launch_attention_prefill only: when set, the output goes here in bf16 (round to nearest) instead
+  // of to `out` (the input of a prompt step's cuBLAS o product, without a conversion pass).
+  bf16* out_bf16 = nullptr;
 };
 
 // Number of chunks that cover `cache_len + key_limit` slots.

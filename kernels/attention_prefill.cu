@@ -229,7 +229,14 @@ __global__ void __launch_bounds__(kWarps * 32) attention_prefill_kernel(Attentio
     const int r = wr0 + g + half * 8;
     if (r >= a.rows) continue;
     const float inv = tot > 0.f ? 1.f / tot : 0.f;
-    float* orow = a.out + (int64_t(r) * a.heads + h) * HD;
+    const int64_t off = (int64_t(r) * a.heads + h) * HD;
+    if (a.out_bf16) {
+#pragma unroll
+      for (int n = 0; n < NT; ++n)
+        *reinterpret_cast<uint32_t*>(a.out_bf16 + off + n * 8 + 2 * t4) = pack_bf16(o[n][2 * half] * inv, o[n][2 * half + 1] * inv);
+      continue;
+    }
+    float* orow = a.out + off;
 #pragma unroll
     for (int n = 0; n < NT; ++n)
       *reinterpret_cast<float2*>(orow + n * 8 + 2 * t4) = make_float2(o[n][2 * half] * inv, o[n][2 * half + 1] * inv);

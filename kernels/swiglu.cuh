@@ -6,4 +6,6 @@ namespace stride::cuda {
 void launch_swiglu(const float* gate_up, int n, int inter, float* out, cudaStream_t s);
 // The same writing bf16 (round to nearest), for a prompt step's cuBLAS down product.
 void launch_swiglu_bf16(const float* gate_up, int n, int inter, bf16* out, cudaStream_t s);
+// bf16 in and out: a prompt step whose gate/up product wrote bf16 (half the traffic of float32).
+void launch_swiglu_bf16_in(const bf16* gate_up, int n, int inter, bf16* out, cudaStream_t s);
 }

@@ -160,6 +160,7 @@ TEST(CudaBackend, ScatteredTreeRowsGiveTheLogitsOfPlainDecodingBitForBit) {
 
 TEST(CudaBackend, TruncateThenRecomputeGivesTheSameLogitsAndLongStepsRunInChunks) {
   STRIDE_REQUIRE_GPU();
+  ScopedEnv chunk("STRIDE_CUDA_PREFILL_CHUNK", "1024");  // chunk boundaries at 1024 and 2048
   std::mt19937 rng(std::random_device{}());
   const ModelConfig c = small_test_config();
   auto b = make_cuda_backend_random(c, rng(), 3000);
@@ -200,7 +201,7 @@ TEST(CudaBackend, FlashPrefillAttentionGivesTheLogitsOfTheSplitKernel) {
     ScopedEnv env("STRIDE_CUDA_PREFILL_ATTENTION", "flash");
     flash = make_cuda_backend_random(c, seed, 3000);
   }
-  // A 2300-token prompt runs in three chunks (the later ones over a committed prefix), then a
+  // A 2300-token prompt runs in two chunks (2048 + 252, the later one over a committed prefix), then a
   // 333-token prompt step on top of it (prefix reuse); the last 5 rows of each get logits.
   const auto toks = random_tokens(rng, 2633, c.vocab_size);
   const std::vector<int32_t> first(toks.begin(), toks.begin() + 2300), second(toks.begin() + 2300, toks.end());
@@ -224,6 +225,7 @@ TEST(CudaBackend, FlashPrefillAttentionGivesTheLogitsOfTheSplitKernel) {
 
 TEST(CudaBackend, CublasLtPromptProductsGiveTheLogitsOfCublasGemmEx) {
   STRIDE_REQUIRE_GPU();
+  ScopedEnv chunk("STRIDE_CUDA_PREFILL_CHUNK", "1024");
   std::mt19937 rng(std::random_device{}());
   const ModelConfig c = small_test_config();
   const uint64_t seed = rng();
@@ -251,17 +253,20 @@ TEST(CudaBackend, CublasLtPromptProductsGiveTheLogitsOfCublasGemmEx) {
 
 TEST(CudaBackend, PromptStepsWithBf16InputsGiveTheSameLogitsBitForBit) {
   STRIDE_REQUIRE_GPU();
+  ScopedEnv chunk("STRIDE_CUDA_PREFILL_CHUNK", "1024");
   std::mt19937 rng(std::random_device{}());
   const ModelConfig c = small_test_config();
   const uint64_t seed = rng();
   std::unique_ptr<Backend> plain;
   {
     ScopedEnv env("STRIDE_CUDA_PREFILL_BF16", "0");  // the float32 copy + conversion pass
+    ScopedEnv gate("STRIDE_CUDA_PREFILL_GATE_BF16", "0");
     plain = make_cuda_backend_random(c, seed, 2048);
   }
   std::unique_ptr<Backend> direct;
   {
     ScopedEnv env("STRIDE_CUDA_PREFILL_BF16", "1");
+    ScopedEnv gate("STRIDE_CUDA_PREFILL_GATE_BF16", "0");
     direct = make_cuda_backend_random(c, seed, 2048);
   }
   // The norms and SwiGLU round to bf16 exactly as the conversion pass does, so cuBLAS gets the same
@@ -275,6 +280,37 @@ TEST(CudaBackend, PromptStepsWithBf16InputsGiveTheSameLogitsBitForBit) {
     plain->logits(row, b);
     ASSERT_EQ(a.size(), b.size());
     EXPECT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * 4)) << "row " << row;
+  }
+}
+
+// Prompt steps with the gate/up product written in bf16 (STRIDE_CUDA_PREFILL_GATE_BF16=1) round
+// one more activation: logits within bf16 error of the float32 path, never NaN.
+TEST(CudaBackend, PromptStepsWithBf16GateUpStayWithinBf16ErrorOfFloat) {
+  STRIDE_REQUIRE_GPU();
+  std::mt19937 rng(std::random_device{}());
+  const ModelConfig c = small_test_config();
+  const uint64_t seed = rng();
+  std::unique_ptr<Backend> plain, gate_bf16;
+  {
+    ScopedEnv env("STRIDE_CUDA_PREFILL_GATE_BF16", "0");
+    plain = make_cuda_backend_random(c, seed, 2048);
+  }
+  {
+    ScopedEnv env("STRIDE_CUDA_PREFILL_GATE_BF16", "1");
+    gate_bf16 = make_cuda_backend_random(c, seed, 2048);
+  }
+  const auto toks = random_tokens(rng, 1300, c.vocab_size);
+  plain->forward(causal_step(toks, 0, 1297));
+  gate_bf16->forward(causal_step(toks, 0, 1297));
+  for (int row = 1297; row < 1300; ++row) {
+    std::vector<float> a, b;
+    gate_bf16->logits(row, a);
+    plain->logits(row, b);
+    ASSERT_EQ(a.size(), b.size());
+    std::vector<double> ref(b.begin(), b.end());
+    const double err = rel_error(a, ref);
+    EXPECT_LT(err, 1e-2) << "row " << row;
+    EXPECT_GT(err, 0.0) << "row " << row << ": the switch changed nothing";
   }
 }
 

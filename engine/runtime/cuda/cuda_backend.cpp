@@ -30,8 +30,11 @@ namespace stride {
 namespace cuda {
 namespace {
 
-// Steps longer than this run in chunks (bounded scratch memory during long prefills).
-constexpr int kChunk = 1024;
+// Steps longer than this run in chunks (bounded scratch memory during long prefills);
+// STRIDE_CUDA_PREFILL_CHUNK=256..8192 (a multiple of 256) replaces it. 2048 rather than 1024:
+// the flash attention of a chunk then has twice the blocks (H100, 1.5B shape, 2048-token prompt:
+// see bench/RESULTS.md run 6); the activations of a chunk take ~0.7 GB at the 7B shape.
+constexpr int kDefaultChunk = 2048;
 // Steps of at most this many tokens (decode, verification) replay a captured CUDA graph, one per
 // (tokens, logits_from, mask or causal, attention chunks); they use the batch-invariant kernels.
 constexpr int kGraphMaxTokens = kGemvMaxTokens;
@@ -90,10 +93,10 @@ class CudaBackend final : public Backend {
     mask_.reserve(size_t(kGraphMaxTokens) * kGraphMaxTokens, "allocation of the step mask");
     const size_t small = attention_partial_floats(kGraphMaxTokens, cfg_.num_heads, cfg_.head_dim,
                                                   (capacity_ + kDecodeKeyChunk - 1) / kDecodeKeyChunk);
-    const size_t large = attention_partial_floats(std::min(capacity_, kChunk), cfg_.num_heads, cfg_.head_dim,
-                                                  (capacity_ + kPrefillKeyChunk - 1) / kPrefillKeyChunk);
-    partials_.reserve(std::max(small, large) * 4, "allocation of attention partials");
-    const int attention_rows = std::max(kGraphMaxTokens, std::min(capacity_, kChunk));
+    // The split kernel's partials of prompt chunks are reserved when a prompt step first takes it
+    // (flash attention serves the others): at the 7B shape they would take ~1 GB per 8192 of capacity.
+    partials_.reserve(small * 4, "allocation of attention partials");
+    const int attention_rows = std::max(kGraphMaxTokens, std::min(capacity_, chunk_));
     tickets_.reserve(attention_ticket_count(attention_rows, cfg_.num_heads) * 4, "allocation of attention tickets");
     cuda_check(cudaMemset(tickets_.as(), 0, tickets_.bytes()), "clearing attention tickets");
   }
@@ -123,7 +126,13 @@ class CudaBackend final : public Backend {
     accepted_ = false;
     // A buffer that moves invalidates every captured graph (they hold its old address).
     const int cap = std::max(n, kGraphMaxTokens);
-    bool moved = reserve_scratch(std::min(n, kChunk));
+    bool moved = reserve_scratch(std::min(n, chunk_));
+    if (!(n <= kGraphMaxTokens && in.logits_from == 0) && !prompt_attention_is_flash(in)) {
+      const int rows = std::min(n, chunk_);
+      moved |= partials_.reserve(attention_partial_floats(rows, cfg_.num_heads, cfg_.head_dim,
+                                                          (capacity_ + kPrefillKeyChunk - 1) / kPrefillKeyChunk) * 4,
+                                 "allocation of attention partials");
+    }
     moved |= logits_.reserve(size_t(n - in.logits_from) * cfg_.vocab_size * 4, "allocation of the logits");
     moved |= reserve_argmax_scratch(n - in.logits_from);
     moved |= step_ints_.reserve(size_t(1 + 3 * cap) * 4, "allocation of step inputs");
@@ -155,8 +164,8 @@ class CudaBackend final : public Backend {
     if (invariant && graphs_enabled_) {
       replay_or_capture(in, n, len_dev, tokens, positions, argmax);
     } else {
-      for (int i0 = 0; i0 < n; i0 += kChunk) {
-        const int i1 = std::min(n, i0 + kChunk);
+      for (int i0 = 0; i0 < n; i0 += chunk_) {
+        const int i1 = std::min(n, i0 + chunk_);
         run_chunk(in, n, i0, i1, invariant, len_dev, tokens, positions, argmax);
       }
     }
@@ -283,13 +292,33 @@ class CudaBackend final : public Backend {
     throw Error("STRIDE_CUDA_PREFILL_ATTENTION must be split or flash, not '" + m + "'");
   }
 
+  // Whether a prompt step's attention takes the flash kernel (else the split kernel and its partials).
+  bool prompt_attention_is_flash(const StepInput& in) const {
+    AttentionArgs a;
+    a.heads = cfg_.num_heads;
+    a.kv_heads = cfg_.num_kv_heads;
+    a.head_dim = cfg_.head_dim;
+    a.rows = 1;
+    a.key_limit = 1;
+    return flash_prefill_ && in.mask.empty() && attention_prefill_supports(a);
+  }
+
+  static int prefill_chunk_from_env() {
+    const char* v = std::getenv("STRIDE_CUDA_PREFILL_CHUNK");
+    if (!v || !*v) return kDefaultChunk;
+    const int c = std::atoi(v);
+    if (c < 256 || c > 8192 || c % 256 != 0)
+      throw Error(std::string("STRIDE_CUDA_PREFILL_CHUNK must be a multiple of 256 in 256..8192, not '") + v + "'");
+    return c;
+  }
+
   void validate(const StepInput& in) const {
     check_step_input(in, "CUDA backend", cfg_.vocab_size, cache_len_, capacity_);
     const int n = static_cast<int>(in.tokens.size());
-    if (n > kChunk && !in.mask.empty()) {
+    if (n > chunk_ && !in.mask.empty()) {
       // Chunks see only the K/V of earlier chunks: no row may attend a later chunk's token.
       for (int i = 0; i < n; ++i) {
-        const int end = std::min(n, (i / kChunk + 1) * kChunk);
+        const int end = std::min(n, (i / chunk_ + 1) * chunk_);
         for (int j = end; j < n; ++j)
           if (in.mask[size_t(i) * n + j]) throw Error("CUDA backend: a long step's mask attends a later chunk");
       }
@@ -443,6 +472,13 @@ class CudaBackend final : public Backend {
                               &zero, y, CUDA_R_32F, n, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
                  "cublasGemmEx");
   }
+  // The same writing bf16 (float32 accumulation, rounded once at the end).
+  void cublas_matmul_bf16_out(const bf16* xb, int m, int k, const bf16* w, int n, bf16* y) {
+    const float one = 1.f, zero = 0.f;
+    cublas_check(cublasGemmEx(cublas_.h, CUBLAS_OP_T, CUBLAS_OP_N, n, m, k, &one, w, CUDA_R_16BF, k, xb, CUDA_R_16BF, k,
+                              &zero, y, CUDA_R_16BF, n, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+                 "cublasGemmEx (bf16 out)");
+  }
 
   void run_chunk(const StepInput& in, int n, int i0, int i1, bool invariant, const int32_t* len_dev, const int32_t* tokens,
                  const int32_t* positions, int32_t* argmax) {
@@ -501,7 +537,12 @@ class CudaBackend final : public Backend {
       a.splits = invariant ? decode_splits(i1) : attention_splits(cache_len_, i1, a.chunk);
       a.partials = partials_.as<float>();
       a.tickets = merge_in_chunks_ ? tickets_.as<unsigned>() : nullptr;
+      // A prompt step's flash attention may write the bf16 input of its cuBLAS o product directly
+      // (the same rounding as the conversion pass; xb_ is free again once the qkv product ran).
+      bool attn_in_xb = false;
       if (!invariant && flash_prefill_ && attention_prefill_supports(a)) {
+        attn_in_xb = bf16_inputs;
+        if (attn_in_xb) a.out_bf16 = xb_.as<bf16>();
         launch_attention_prefill(a, kv, s);
       } else {
         launch_attention(a, kv, s);
@@ -521,12 +562,21 @@ class CudaBackend final : public Backend {
         launch_gemm_mma_fused(gu_.as<float>(), split, m, inter, L.down, h, residual, swiglu_add, s);  // residual += down
         continue;
       }
-      matmul(invariant, attn_.as<float>(), m, qd, L.o, h, delta);
+      if (attn_in_xb) {
+        cublas_matmul(xb_.as<bf16>(), m, qd, L.o, h, delta);
+      } else {
+        matmul(invariant, attn_.as<float>(), m, qd, L.o, h, delta);
+      }
       if (bf16_inputs) {
         bf16* xb = xb_.as<bf16>();
         launch_add_rmsnorm_bf16(residual, delta, L.post_attn_norm, m, h, eps, xb, s);
-        cublas_matmul(xb, m, h, L.gate_up, 2 * inter, gu_.as<float>());
-        launch_swiglu_bf16(gu_.as<float>(), m, inter, xb, s);
+        if (prefill_gate_bf16_) {
+          cublas_matmul_bf16_out(xb, m, h, L.gate_up, 2 * inter, gu_.as<bf16>());
+          launch_swiglu_bf16_in(gu_.as<bf16>(), m, inter, xb, s);
+        } else {
+          cublas_matmul(xb, m, h, L.gate_up, 2 * inter, gu_.as<float>());
+          launch_swiglu_bf16(gu_.as<float>(), m, inter, xb, s);
+        }
         cublas_matmul(xb, m, inter, L.down, h, delta);
         continue;
       }
@@ -570,6 +620,7 @@ class CudaBackend final : public Backend {
   bool graphs_enabled_ = env_not_off("STRIDE_CUDA_GRAPHS");  // 0: eager launches, to compare timings
   MatmulMode mode_ = mode_from_env();
   bool flash_prefill_ = flash_prefill_from_env();
+  int chunk_ = prefill_chunk_from_env();
   bool split_buckets_ = env_not_off("STRIDE_CUDA_SPLIT_BUCKETS");
   int row_bucket_ = row_bucket_from_env();
   // STRIDE_CUDA_PREFILL_GEMM=lt: prompt-step products through cuBLASLt with a heuristic algorithm and a
@@ -591,6 +642,10 @@ class CudaBackend final : public Backend {
   // The split attention's chunks merged by the last chunk block of each row (ticket counters)
   // instead of a second kernel; same arithmetic. STRIDE_CUDA_MERGE_IN_CHUNKS=0: the merge kernel.
   bool merge_in_chunks_ = env_not_off("STRIDE_CUDA_MERGE_IN_CHUNKS");
+  // Prompt steps' gate/up product written in bf16 and SwiGLU reading it: the largest activation of
+  // a prompt step (2 x intermediate per token) at half the traffic. On by default (H100, 1.5B shape:
+  // prefill 2048 19.5 -> 18.3 ms); STRIDE_CUDA_PREFILL_GATE_BF16=0 turns it off.
+  bool prefill_gate_bf16_ = env_not_off("STRIDE_CUDA_PREFILL_GATE_BF16");
   StepInput padded_;  // pad_to_bucket's step (kept to reuse its capacity)
   int scratch_rows_ = 0;
   int cache_len_ = 0, last_n_ = 0, logits_from_ = 0;
