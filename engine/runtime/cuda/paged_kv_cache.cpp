@@ -1,5 +1,6 @@
 #include "runtime/cuda/paged_kv_cache.h"
 
+#include <algorithm>
 #include <string>
 
 namespace stride::cuda {
@@ -16,9 +17,10 @@ PagedKvCache::PagedKvCache(int layers, int row_width, int capacity)
 void PagedKvCache::ensure(int slots) {
   while (int64_t(table_.size()) * kBlockSize < slots) {
     if (free_.empty()) throw Error("CUDA backend: KV cache has no free block for slot " + std::to_string(slots - 1));
+    const size_t i = table_.size();
     table_.push_back(free_.back());
     free_.pop_back();
-    dirty_ = true;
+    if (i >= device_copy_.size() || device_copy_[i] != table_.back()) dirty_ = true;
   }
 }
 
@@ -35,6 +37,8 @@ void PagedKvCache::sync(cudaStream_t s) {
   cuda_check(cudaMemcpyAsync(table_dev_.as(), table_.data(), table_.size() * sizeof(int32_t), cudaMemcpyHostToDevice, s),
              "upload of the KV block table");
   cuda_check(cudaStreamSynchronize(s), "upload of the KV block table");  // table_ may change right after
+  if (device_copy_.size() < table_.size()) device_copy_.resize(table_.size());
+  std::copy(table_.begin(), table_.end(), device_copy_.begin());
   dirty_ = false;
 }
 

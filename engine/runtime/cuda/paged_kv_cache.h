@@ -38,6 +38,10 @@ class PagedKvCache {
   DeviceBuffer pool_, table_dev_;
   std::vector<int32_t> table_;  // logical block -> physical block
   std::vector<int32_t> free_;   // stack of free physical blocks
+  // What the device table holds (entries past table_.size() stay valid there): a lookahead step
+  // releases the blocks past the committed length and the next step maps the same blocks again
+  // (the free list is a stack), which needs no upload.
+  std::vector<int32_t> device_copy_;
   bool dirty_ = true;
 };
 
