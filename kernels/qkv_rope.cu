@@ -9,9 +9,9 @@ constexpr int kThreads = 128;
 // per token walked 16 items per thread at the 7B shape, a memory round trip each: ~17 µs per call
 // under ncu). The arithmetic of every item is unchanged.
 __global__ void __launch_bounds__(kThreads) qkv_rope_kernel(const float* __restrict__ qkv, const float* __restrict__ bias,
-                                                            const int32_t* positions, const float* __restrict__ inv_freq,
-                                                            int heads, int kv_heads, int head_dim, float* __restrict__ q,
-                                                            KvLayer kv, const int32_t* base_slot, int first_slot) {
+                                                            const float2* __restrict__ rope, int heads, int kv_heads,
+                                                            int head_dim, float* __restrict__ q, KvLayer kv,
+                                                            const int32_t* base_slot, int first_slot) {
   const int token = blockIdx.x;
   const int half = head_dim / 2;
   const int width = (heads + 2 * kv_heads) * head_dim;
@@ -22,14 +22,13 @@ __global__ void __launch_bounds__(kThreads) qkv_rope_kernel(const float* __restr
     pdl_wait_then_release();
     return;
   }
-  // Biases and frequencies are weights, no kernel's output: read before waiting on the previous kernel.
+  // Biases are weights, no kernel's output: read before waiting on the previous kernel.
   const bool rotate = idx < pairs;
   const int h = rotate ? idx / half : 0, i = rotate ? idx % half : 0;
   const int v_off = (heads + kv_heads) * head_dim;  // v columns follow the q and k heads
   const int c0 = rotate ? h * head_dim + i : v_off + (idx - pairs);
   const int c1 = c0 + half;
   const float b0 = bias ? bias[c0] : 0.f, b1 = bias && rotate ? bias[c1] : 0.f;
-  const float f = rotate ? inv_freq[i] : 0.f;
   pdl_wait_then_release();
   const float* src = qkv + int64_t(token) * width;
   const int slot = (base_slot ? *base_slot : 0) + first_slot + token;
@@ -45,10 +44,8 @@ __global__ void __launch_bounds__(kThreads) qkv_rope_kernel(const float* __restr
     a += b0;
     b += b1;
   }
-  const float angle = static_cast<float>(positions[token]) * f;
-  double sd, cd;
-  sincos(static_cast<double>(angle), &sd, &cd);
-  const float c = static_cast<float>(cd), sn = static_cast<float>(sd);
+  const float2 cs = rope[int64_t(token) * half + i];
+  const float c = cs.x, sn = cs.y;
   const float ra = a * c - b * sn, rb = b * c + a * sn;
   if (h < heads) {
     float* qt = q + int64_t(token) * heads * head_dim;
@@ -61,13 +58,35 @@ __global__ void __launch_bounds__(kThreads) qkv_rope_kernel(const float* __restr
   }
 }
 
-void launch_qkv_rope(const float* qkv, const float* bias, const int32_t* positions, const float* inv_freq, int n,
-                     int heads, int kv_heads, int head_dim, float* q, KvLayer kv, const int32_t* base_slot, int first_slot,
-                     cudaStream_t s) {
+void launch_qkv_rope(const float* qkv, const float* bias, const float2* rope, int n, int heads, int kv_heads,
+                     int head_dim, float* q, KvLayer kv, const int32_t* base_slot, int first_slot, cudaStream_t s) {
   if (n <= 0) return;
   const int items = (heads + kv_heads) * (head_dim / 2) + kv_heads * head_dim;
   launch_kernel("qkv_rope", true, qkv_rope_kernel, dim3(n, (items + kThreads - 1) / kThreads), kThreads, 0, s, qkv,
-                bias, positions, inv_freq, heads, kv_heads, head_dim, q, kv, base_slot, first_slot);
+                bias, rope, heads, kv_heads, head_dim, q, kv, base_slot, first_slot);
+}
+
+// Token t, pair i: angle = float(position) * inv_freq[i] in float32 as Hugging Face computes it, its
+// sine and cosine in double rounded to float (correctly rounded, like the CPU reference).
+__global__ void rope_table_kernel(const int32_t* positions, const float* __restrict__ inv_freq, int half,
+                                  float2* __restrict__ table) {
+  pdl_wait_then_release();
+  const int token = blockIdx.x;
+  const float pos = static_cast<float>(positions[token]);
+  for (int i = threadIdx.x; i < half; i += blockDim.x) {
+    const float angle = pos * inv_freq[i];
+    double sd, cd;
+    sincos(static_cast<double>(angle), &sd, &cd);
+    table[int64_t(token) * half + i] = make_float2(static_cast<float>(cd), static_cast<float>(sd));
+  }
+}
+
+void launch_rope_table(const int32_t* positions, const float* inv_freq, int n, int head_dim, float2* table,
+                       cudaStream_t s) {
+  if (n <= 0) return;
+  const int half = head_dim / 2;
+  launch_kernel("rope_table", true, rope_table_kernel, n, ((half + 31) / 32) * 32, 0, s, positions, inv_freq, half,
+                table);
 }
 
 }  // namespace stride::cuda

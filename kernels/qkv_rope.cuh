@@ -16,8 +16,12 @@ struct KvLayer {
   int block_size = 16;
 };
 
-// qkv: [n, (heads + 2 * kv_heads) * head_dim] float32; bias: same width, float32, may be null.
-void launch_qkv_rope(const float* qkv, const float* bias, const int32_t* positions, const float* inv_freq, int n,
-                     int heads, int kv_heads, int head_dim, float* q, KvLayer kv, const int32_t* base_slot, int first_slot,
-                     cudaStream_t s);
+// The rotation of each new token (the same in every layer, so computed once per step): table[t][i] =
+// (cos, sin) of angle = float(positions[t]) * inv_freq[i], i < head_dim / 2.
+void launch_rope_table(const int32_t* positions, const float* inv_freq, int n, int head_dim, float2* table,
+                       cudaStream_t s);
+// qkv: [n, (heads + 2 * kv_heads) * head_dim] float32; bias: same width, float32, may be null;
+// rope: launch_rope_table's table of these n tokens.
+void launch_qkv_rope(const float* qkv, const float* bias, const float2* rope, int n, int heads, int kv_heads,
+                     int head_dim, float* q, KvLayer kv, const int32_t* base_slot, int first_slot, cudaStream_t s);
 }

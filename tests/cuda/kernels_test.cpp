@@ -101,22 +101,25 @@ TEST(CudaKernels, AddRmsNormAndSwiglu) {
   EXPECT_LT(rel_error(out, sref), 1e-5);
 
   // bf16 in and out (a prompt step's gate/up product written in bf16): against the same reference
-  // computed from the rounded inputs.
-  std::vector<uint16_t> gub(gu.size());
-  std::vector<double> bref(size_t(n) * inter);
-  for (size_t i = 0; i < gu.size(); ++i) gub[i] = to_bf16_bits(gu[i]);
-  for (int i = 0; i < n; ++i)
-    for (int c = 0; c < inter; ++c) {
-      const double g = from_bf16_bits(gub[size_t(i) * 2 * inter + c]), u = from_bf16_bits(gub[size_t(i) * 2 * inter + inter + c]);
-      bref[size_t(i) * inter + c] = g / (1 + std::exp(-g)) * u;
-    }
-  DeviceBuffer dgub = upload(gub), doutb(size_t(n) * inter * 2);
-  poison(doutb);
-  launch_swiglu_bf16_in(dgub.as<bf16>(), n, inter, doutb.as<bf16>(), nullptr);
-  const auto outb_bits = download<uint16_t>(doutb, size_t(n) * inter);
-  std::vector<float> outb(outb_bits.size());
-  for (size_t i = 0; i < outb.size(); ++i) outb[i] = from_bf16_bits(outb_bits[i]);
-  EXPECT_LT(rel_error(outb, bref), 1e-2);
+  // computed from the rounded inputs; an odd width (one column per thread) and an even one (two).
+  for (const int w : {777, 1024}) {
+    const auto gw = random_f32(rng, size_t(n) * 2 * w, 4.f);
+    std::vector<uint16_t> gub(gw.size());
+    std::vector<double> bref(size_t(n) * w);
+    for (size_t i = 0; i < gw.size(); ++i) gub[i] = to_bf16_bits(gw[i]);
+    for (int i = 0; i < n; ++i)
+      for (int c = 0; c < w; ++c) {
+        const double g = from_bf16_bits(gub[size_t(i) * 2 * w + c]), u = from_bf16_bits(gub[size_t(i) * 2 * w + w + c]);
+        bref[size_t(i) * w + c] = g / (1 + std::exp(-g)) * u;
+      }
+    DeviceBuffer dgub = upload(gub), doutb(size_t(n) * w * 2);
+    poison(doutb);
+    launch_swiglu_bf16_in(dgub.as<bf16>(), n, w, doutb.as<bf16>(), nullptr);
+    const auto outb_bits = download<uint16_t>(doutb, size_t(n) * w);
+    std::vector<float> outb(outb_bits.size());
+    for (size_t i = 0; i < outb.size(); ++i) outb[i] = from_bf16_bits(outb_bits[i]);
+    EXPECT_LT(rel_error(outb, bref), 1e-2) << "width " << w;
+  }
 }
 
 TEST(CudaKernels, ArgmaxTakesLowestIdOnTies) {
@@ -250,7 +253,7 @@ TEST(CudaKernels, PagedAttentionWithMaskMatchesReference) {
 }
 
 
-// Bias, rotary embedding (rotate-half) and the paged K/V stores of qkv_rope against a host
+// The per-step rotation table, then bias, rotary embedding (rotate-half) and the paged K/V stores of qkv_rope against a host
 // reference at the 7B head layout (28 query heads, 4 kv heads of 128: more items than one block).
 TEST(CudaKernels, QkvRopeMatchesReference) {
   STRIDE_REQUIRE_GPU();
@@ -269,8 +272,10 @@ TEST(CudaKernels, QkvRopeMatchesReference) {
   ASSERT_EQ(cudaMemset(dk.as(), 0xff, dk.bytes()), cudaSuccess);  // bf16 NaN: unwritten slots show
   ASSERT_EQ(cudaMemset(dv.as(), 0xff, dv.bytes()), cudaSuccess);
   KvLayer kv{dk.as<bf16>(), dv.as<bf16>(), dt.as<int32_t>(), B};
-  launch_qkv_rope(dqkv.as<float>(), db.as<float>(), dpos.as<int32_t>(), dinv.as<float>(), n, H, KV, hd, dq.as<float>(),
-                  kv, dlen.as<int32_t>(), first, nullptr);
+  DeviceBuffer drope(size_t(n) * half * sizeof(float2));
+  launch_rope_table(dpos.as<int32_t>(), dinv.as<float>(), n, hd, drope.as<float2>(), nullptr);
+  launch_qkv_rope(dqkv.as<float>(), db.as<float>(), drope.as<float2>(), n, H, KV, hd, dq.as<float>(), kv,
+                  dlen.as<int32_t>(), first, nullptr);
   const auto q = download<float>(dq, size_t(n) * H * hd);
   const auto k = download<uint16_t>(dk, size_t(blocks) * B * kvw), v = download<uint16_t>(dv, size_t(blocks) * B * kvw);
   auto bf = [](uint16_t b) {

@@ -442,6 +442,7 @@ class CudaBackend final : public Backend {
     attn_.reserve(rows * qd * 4, "allocation of activations");
     delta_.reserve(rows * h * 4, "allocation of activations");
     gu_.reserve(rows * 2 * inter * 4, "allocation of activations");
+    rope_.reserve(rows * size_t(cfg_.head_dim / 2) * sizeof(float2), "allocation of activations");
     scratch_rows_ = rows;
     return true;
   }
@@ -491,6 +492,8 @@ class CudaBackend final : public Backend {
     float* x = x_.as<float>();
     float* delta = delta_.as<float>();
     launch_embedding(tokens + i0, m, model_->embed, h, residual, s);
+    float2* rope = rope_.as<float2>();
+    launch_rope_table(positions + i0, inv_freq_.as<float>(), m, hd, rope, s);  // once for every layer
     // Decode steps of a few tokens may fold the RMSNorms, the residual adds and SwiGLU into the
     // matrix products (STRIDE_CUDA_FUSED_DECODE=1): 3 kernels fewer per layer, same bits.
     const bool fused = invariant && fused_decode_ && m <= kGemmFusedMaxTokens && mode_ != MatmulMode::Gemv &&
@@ -517,8 +520,7 @@ class CudaBackend final : public Backend {
         launch_add_rmsnorm(residual, l == 0 ? nullptr : delta, L.input_norm, m, h, eps, x, s);
         matmul(invariant, x, m, h, L.qkv, qkv_w, qkv_.as<float>());
       }
-      launch_qkv_rope(qkv_.as<float>(), L.qkv_bias, positions + i0, inv_freq_.as<float>(), m, H, KV, hd, q_.as<float>(), kv,
-                      len_dev, i0, s);
+      launch_qkv_rope(qkv_.as<float>(), L.qkv_bias, rope, m, H, KV, hd, q_.as<float>(), kv, len_dev, i0, s);
       AttentionArgs a;
       a.q = q_.as<float>();
       a.out = attn_.as<float>();
@@ -603,7 +605,7 @@ class CudaBackend final : public Backend {
   Cublas cublas_;
   PagedKvCache kv_;
   std::string name_;
-  DeviceBuffer inv_freq_, residual_, x_, xb_, qkv_, q_, attn_, delta_, gu_, logits_, step_ints_, mask_;
+  DeviceBuffer inv_freq_, residual_, x_, xb_, qkv_, q_, attn_, delta_, gu_, rope_, logits_, step_ints_, mask_;
   DeviceBuffer move_ints_, move_scratch_, partials_, top_, argmax_scratch_, tickets_;
   std::vector<char> host_top_;
   std::vector<int32_t> argmax_host_;  // argmax() of the last forward, once downloaded
