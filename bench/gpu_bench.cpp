@@ -297,6 +297,31 @@ std::string run_step_costs(const std::string& shape_name, const std::vector<Look
   return table.str();
 }
 
+void run_step_cost_list(const std::string& shape_name, const std::vector<int>& rows) {
+  const Shape shape = qwen25_coder_shape(shape_name);
+  auto b = make_cuda_backend_random(shape.config, 1234, 1024);
+  std::mt19937 rng(7);
+  const int vocab = b->config().vocab_size;
+  b->forward(causal(tokens(rng, 512, vocab), 0, 511));
+  std::vector<int> all(512);
+  for (int i = 0; i < 512; ++i) all[i] = i;
+  b->accept(all);
+  const char* tile = std::getenv("STRIDE_GEMM_TILE");
+  std::printf("forward + argmax by new tokens M on %s (cache 512, median of 20; STRIDE_GEMM_TILE=%s):\n",
+              shape.name.c_str(), tile ? tile : "default");
+  double m1 = 0;
+  for (int m : rows) {
+    if (m < 1 || m > 128) throw Error("--step-costs: row counts must lie in 1..128");
+    const auto step = tokens(rng, m, vocab);
+    const double ms = median_ms(20, [&] {
+      b->forward(causal(step, 512, 0));
+      b->argmax();
+    });
+    if (m1 == 0) m1 = ms;
+    std::printf("  M=%3d: %8.4f ms  (%.2fx the first)\n", m, ms, ms / m1);
+  }
+}
+
 void run_profile_steps(const std::string& shape_name, const std::vector<int>& rows) {
   const Shape shape = qwen25_coder_shape(shape_name);
   auto b = make_cuda_backend_random(shape.config, 1234, 1024);

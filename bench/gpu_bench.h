@@ -26,6 +26,9 @@ std::string run_gemm_micro(const std::string& shape);
 // shape and a warm-up that captures the graphs, runs one step of each row count in `rows` (causal,
 // logits for every row) between cudaProfilerStart and cudaProfilerStop. bench/ncu_steps.py sums
 // the kernels of each step.
+// Forward + argmax cost of one step per M (the tile of the matrix products comes from
+// STRIDE_GEMM_TILE; one process per tile).
+void run_step_cost_list(const std::string& shape_name, const std::vector<int>& rows);
 void run_profile_steps(const std::string& shape, const std::vector<int>& rows);
 // One prompt step of `tokens` tokens (logits of the last row only) inside cudaProfilerStart/Stop, after
 // a warm-up run of the same step: where prefill time goes, for ncu.

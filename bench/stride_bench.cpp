@@ -5,6 +5,8 @@
 //   stride-bench --gemm-micro 7b      each matrix product alone: GEMV vs tensor-core variants (CUDA)
 //   stride-bench --profile-steps 7b:1,13,31   one step per M inside cudaProfilerStart/Stop, for
 //                                     ncu --profile-from-start off (summed by bench/ncu_steps.py)
+//   stride-bench --step-costs 7b:1,8,16   forward + argmax of one step per M (STRIDE_GEMM_TILE
+//                                     picks the matrix products' tile)
 //   stride-bench --profile-prefill 1.5b:2048  one prompt step the same way (its 1024-token chunks
 //                                     are the "steps" of ncu_steps.py)
 //   stride-bench --sweep --model DIR [--backend auto|cpu|cuda] [--threads N] [--sweep-tokens 64]
@@ -13,12 +15,19 @@
 //       tokens/s, tokens per step and wall-clock speedup over greedy of every strategy on the prompt
 //       set (any backend), then on CUDA the forward cost of each lookahead step size on a random
 //       7B-shape model; --append-to appends the tables and the command line to a results file.
+//   stride-bench --step-breakdown --model DIR [--backend ...] [--grid W:N:G,...] [--sweep-tokens N]
+//                [--sweep-prompts N]
+//       per strategy, a decode step's time split into forward, argmax (wait), accept and the
+//       strategy's own host work
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <string>
 #include <vector>
 
+#include "model/model_weights.h"
+#include "runtime/cpu/cpu_backend.h"
+#include "step_breakdown.h"
 #include "strategy_sweep.h"
 #ifdef STRIDE_HAVE_CUDA
 #include "gpu_bench.h"
@@ -34,7 +43,10 @@ const char* kUsage =
     "       stride-bench --sweep --model DIR [--backend auto|cpu|cuda] [--threads N] [--sweep-tokens N]\n"
     "                    [--sweep-prompts N] [--grid W:N:G,...] [--step-shape 7b|none] [--matmul-modes mma,...]\n"
     "                    [--append-to FILE]\n"
-    "       stride-bench --gemm-micro SHAPE | --profile-steps SHAPE:M,M,... | --profile-prefill SHAPE:TOKENS\n";
+    "       stride-bench --step-breakdown --model DIR [--backend auto|cpu|cuda] [--grid W:N:G,...]\n"
+    "                    [--sweep-tokens N] [--sweep-prompts N]\n"
+    "       stride-bench --gemm-micro SHAPE | --profile-steps SHAPE:M,M,... | --step-costs SHAPE:M,M,...\n"
+    "                    | --profile-prefill SHAPE:TOKENS\n";
 
 std::vector<std::string> split_list(const std::string& s) {
   std::vector<std::string> out;
@@ -51,10 +63,10 @@ std::vector<std::string> split_list(const std::string& s) {
 
 int main(int argc, char** argv) {
   std::string shapes = "0.5b,1.5b,7b", model_dir, grid_text, step_shape = "7b", modes = "mma,mma-bf16,gemv", append_to;
-  std::string profile_steps, profile_prefill;
+  std::string profile_steps, profile_prefill, step_costs;
   std::string backend = "auto";
   int decode_tokens = 128, threads = 0, sweep_tokens = 64, sweep_prompts = 0;
-  bool sweep = false;
+  bool sweep = false, breakdown = false;
   std::string gemm_micro;  // shape whose matrix products are timed alone (CUDA builds)
   std::string command = "stride-bench";
   for (int i = 1; i < argc; ++i) command += std::string(" ") + argv[i];
@@ -69,6 +81,7 @@ int main(int argc, char** argv) {
       else if (a == "--model") model_dir = value(), shapes.clear();
       else if (a == "--decode-tokens") decode_tokens = std::stoi(value());
       else if (a == "--sweep") sweep = true;
+      else if (a == "--step-breakdown") breakdown = true;
       else if (a == "--backend") backend = value();
       else if (a == "--threads") threads = std::stoi(value());
       else if (a == "--sweep-tokens") sweep_tokens = std::stoi(value());
@@ -79,17 +92,58 @@ int main(int argc, char** argv) {
       else if (a == "--append-to") append_to = value();
       else if (a == "--gemm-micro") gemm_micro = value();
       else if (a == "--profile-steps") profile_steps = value();
+      else if (a == "--step-costs") step_costs = value();
       else if (a == "--profile-prefill") profile_prefill = value();
       else {
         std::fprintf(stderr, "%s", kUsage);
         return 2;
       }
     }
+    if (breakdown) {
+      if (model_dir.empty()) throw Error("--step-breakdown needs --model DIR");
+      EngineOptions eo;  // the tokenizer and the prompt templates; CPU so that no GPU memory is taken twice
+      eo.model_dir = model_dir;
+      eo.backend = BackendKind::Cpu;
+      eo.threads = 1;
+      auto engine = Engine::load(eo);
+      const ModelConfig config = ModelConfig::load(model_dir);
+      auto weights = std::shared_ptr<const ModelWeights>(ModelWeights::load(model_dir, config));
+      std::unique_ptr<Backend> b;
+      const BackendKind kind = parse_backend(backend);
+#ifdef STRIDE_HAVE_CUDA
+      std::string why;
+      if (kind == BackendKind::Cuda || (kind == BackendKind::Auto && cuda_device_available(&why)))
+        b = make_cuda_backend(weights, 4096);
+#endif
+      if (!b) {
+        if (kind == BackendKind::Cuda) throw Error("--step-breakdown: no CUDA device in this build or machine");
+        b = make_cpu_backend(weights, threads, 4096);
+      }
+      bench::BreakdownOptions bo;
+      bo.grid = bench::parse_lookahead_grid(grid_text);
+      bo.max_tokens = sweep_tokens;
+      bo.prompts = sweep_prompts;
+      const std::string report = bench::run_step_breakdown(*b, *engine, bo);
+      if (!append_to.empty()) {
+        std::ofstream f(append_to, std::ios::app);
+        if (!f) throw Error("cannot append to " + append_to);
+        f << "\n`" << command << "`\n\n" << report;
+      }
+      return 0;
+    }
 #ifdef STRIDE_HAVE_CUDA
     if (!profile_prefill.empty()) {  // "1.5b:2048"
       const auto colon = profile_prefill.find(':');
       if (colon == std::string::npos) throw Error("--profile-prefill wants SHAPE:TOKENS (e.g. 1.5b:2048)");
       bench::run_profile_prefill(profile_prefill.substr(0, colon), std::stoi(profile_prefill.substr(colon + 1)));
+      return 0;
+    }
+    if (!step_costs.empty()) {  // "7b:1,8,16"
+      const auto colon = step_costs.find(':');
+      if (colon == std::string::npos) throw Error("--step-costs wants SHAPE:M,M,... (e.g. 7b:1,8,16)");
+      std::vector<int> rows;
+      for (const auto& m : split_list(step_costs.substr(colon + 1))) rows.push_back(std::stoi(m));
+      bench::run_step_cost_list(step_costs.substr(0, colon), rows);
       return 0;
     }
     if (!profile_steps.empty()) {  // "7b:1,13,31"
