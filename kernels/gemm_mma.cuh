@@ -2,7 +2,8 @@
 // y[m][j] = sum_k x[m][k] * w[j][k], x float32 [m, k], w bf16 [n, k] row-major
 // as Hugging Face stores Linear weights, y float32 [m, n]. mma.sync m16n8k16 (bf16 in, float32
 // accumulation) with the weights as the 16-row operand and up to 64 tokens as eight 8-column
-// tiles, so the weights stream from memory once per 64 tokens and the tensor cores do the rest.
+// tiles. A block takes 8 to 32 tokens (by step size, see launch_tiles); the blocks of one weight
+// row group run side by side, so its rows come from memory about once and from L2 after that.
 //
 // Batch invariant: the reduction order over k is fixed by k alone. Eight warps of a block take the
 // 32- or 64-wide (gemm_mma_chunk) k chunks w, w + 8, ... in increasing order (one mma chain per warp), then the warps'
