@@ -317,18 +317,23 @@ std::pair<int, int> tile_override() {
 }
 
 // Load depth (chunks per round) of the decode-size products (m <= 8, 64-wide chunks): one tile row
-// (16 weight rows per block: the qkv, o and down products) and two (gate_up, the LM head).
-// STRIDE_GEMM_DEPTH=U1,U2 (benchmarks only: each 1 or 2) replaces them. Rounds are double-buffered,
-// so 2U chunks per warp are in flight. Measured on the H100 (decode tok/s at 1.5B / 7B): 1,1
-// 455 / 172; 2,2 427 / 157; 4,2 433 / 140 (fewer blocks fit an SM).
-constexpr int kDecodeDepth = 1, kDecodeDepthWide = 1;
+// (16 weight rows per block: the qkv, o and down products) and two (gate_up, the LM head). Rounds
+// are double-buffered, so 2U chunks per warp are in flight. Products of at most 2048 rows have at
+// most 128 blocks for 132 SMs, too few loads in flight at depth 1: they take depth 2. Measured on
+// the H100 (stride-bench --step-costs, one-token step, ms, STRIDE_GEMM_DEPTH=U1,U2 replaces both
+// for every product; benchmarks only, U1 1, 2 or 4, U2 1 or 2):
+//   1,1: 0.5B 1.20-1.21, 1.5B 2.18, 7B 5.81-5.83 | 2,1: 1.16-1.17, 2.08-2.09, 5.86-5.87
+//   4,1: 1.19-1.20, 2.06-2.07, 6.66 (fewer blocks fit an SM) | earlier, decode tok/s at 1.5B / 7B:
+//   1,1 455 / 172; 2,2 427 / 157.
+constexpr int kDecodeDepthWide = 1;
+int decode_depth(int n) { return n <= 2048 ? 2 : 1; }
 std::pair<int, int> depth_override() {
   static const std::pair<int, int> d = [] {
     const char* v = std::getenv("STRIDE_GEMM_DEPTH");
     int u1 = 0, u2 = 0;
-    if (v && std::sscanf(v, "%d,%d", &u1, &u2) == 2 && (u1 == 1 || u1 == 2) && (u2 == 1 || u2 == 2))
+    if (v && std::sscanf(v, "%d,%d", &u1, &u2) == 2 && (u1 == 1 || u1 == 2 || u1 == 4) && (u2 == 1 || u2 == 2))
       return std::make_pair(u1, u2);
-    return std::make_pair(kDecodeDepth, kDecodeDepthWide);
+    return std::make_pair(0, kDecodeDepthWide);  // u1 0: decode_depth(n)
   }();
   return d;
 }
@@ -347,8 +352,10 @@ void launch_tiles(const float* x, int m, int k, const bf16* w, int n, float* y, 
         if (u2 == 2) launch<1, 2, 2, CK, SPLIT>(x, m, k, w, n, y, s);
         else launch<1, 2, kDecodeDepthWide, CK, SPLIT>(x, m, k, w, n, y, s);
       } else {
-        if (u1 == 2) launch<1, 1, 2, CK, SPLIT>(x, m, k, w, n, y, s);
-        else launch<1, 1, kDecodeDepth, CK, SPLIT>(x, m, k, w, n, y, s);
+        const int depth = u1 > 0 ? u1 : decode_depth(n);
+        if (depth == 4) launch<1, 1, 4, CK, SPLIT>(x, m, k, w, n, y, s);
+        else if (depth == 2) launch<1, 1, 2, CK, SPLIT>(x, m, k, w, n, y, s);
+        else launch<1, 1, 1, CK, SPLIT>(x, m, k, w, n, y, s);
       }
     } else {
       if (n >= 8192) launch<1, 2, U, CK, SPLIT>(x, m, k, w, n, y, s);
