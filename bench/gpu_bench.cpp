@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <memory>
 #include <random>
 #include <sstream>
 #include <string>
@@ -297,15 +298,22 @@ std::string run_step_costs(const std::string& shape_name, const std::vector<Look
   return table.str();
 }
 
-void run_step_cost_list(const std::string& shape_name, const std::vector<int>& rows) {
-  const Shape shape = qwen25_coder_shape(shape_name);
-  auto b = make_cuda_backend_random(shape.config, 1234, 1024);
-  std::mt19937 rng(7);
-  const int vocab = b->config().vocab_size;
-  b->forward(causal(tokens(rng, 512, vocab), 0, 511));
+// A random-weight backend of the shape with a committed 512-token prompt: the cache of the
+// step-cost and profile modes.
+std::unique_ptr<Backend> backend_after_prompt(const ModelConfig& config, std::mt19937& rng) {
+  auto b = make_cuda_backend_random(config, 1234, 1024);
+  b->forward(causal(tokens(rng, 512, config.vocab_size), 0, 511));
   std::vector<int> all(512);
   for (int i = 0; i < 512; ++i) all[i] = i;
   b->accept(all);
+  return b;
+}
+
+void run_step_cost_list(const std::string& shape_name, const std::vector<int>& rows) {
+  const Shape shape = qwen25_coder_shape(shape_name);
+  std::mt19937 rng(7);
+  auto b = backend_after_prompt(shape.config, rng);
+  const int vocab = b->config().vocab_size;
   const char* tile = std::getenv("STRIDE_GEMM_TILE");
   std::printf("forward + argmax by new tokens M on %s (cache 512, median of 20; STRIDE_GEMM_TILE=%s):\n",
               shape.name.c_str(), tile ? tile : "default");
@@ -324,13 +332,9 @@ void run_step_cost_list(const std::string& shape_name, const std::vector<int>& r
 
 void run_profile_steps(const std::string& shape_name, const std::vector<int>& rows) {
   const Shape shape = qwen25_coder_shape(shape_name);
-  auto b = make_cuda_backend_random(shape.config, 1234, 1024);
   std::mt19937 rng(7);
+  auto b = backend_after_prompt(shape.config, rng);
   const int vocab = b->config().vocab_size;
-  b->forward(causal(tokens(rng, 512, vocab), 0, 511));
-  std::vector<int> all(512);
-  for (int i = 0; i < 512; ++i) all[i] = i;
-  b->accept(all);
   std::vector<std::vector<int32_t>> steps;
   for (int m : rows) {
     if (m < 1 || m > 128) throw Error("--profile-steps: row counts must lie in 1..128");

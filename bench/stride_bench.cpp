@@ -23,6 +23,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "model/model_weights.h"
@@ -57,6 +58,15 @@ std::vector<std::string> split_list(const std::string& s) {
     a = b + 1;
   }
   return out;
+}
+
+// "7b:1,13,31" -> ("7b", {1, 13, 31}); throws Error naming the flag when there is no colon.
+std::pair<std::string, std::vector<int>> shape_and_rows(const std::string& text, const char* flag) {
+  const auto colon = text.find(':');
+  if (colon == std::string::npos) throw Error(std::string(flag) + " wants SHAPE:M,M,... (e.g. 7b:1,13,31)");
+  std::vector<int> rows;
+  for (const auto& m : split_list(text.substr(colon + 1))) rows.push_back(std::stoi(m));
+  return {text.substr(0, colon), rows};
 }
 
 }  // namespace
@@ -139,19 +149,13 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (!step_costs.empty()) {  // "7b:1,8,16"
-      const auto colon = step_costs.find(':');
-      if (colon == std::string::npos) throw Error("--step-costs wants SHAPE:M,M,... (e.g. 7b:1,8,16)");
-      std::vector<int> rows;
-      for (const auto& m : split_list(step_costs.substr(colon + 1))) rows.push_back(std::stoi(m));
-      bench::run_step_cost_list(step_costs.substr(0, colon), rows);
+      const auto [shape, rows] = shape_and_rows(step_costs, "--step-costs");
+      bench::run_step_cost_list(shape, rows);
       return 0;
     }
     if (!profile_steps.empty()) {  // "7b:1,13,31"
-      const auto colon = profile_steps.find(':');
-      if (colon == std::string::npos) throw Error("--profile-steps wants SHAPE:M,M,... (e.g. 7b:1,13,31)");
-      std::vector<int> rows;
-      for (const auto& m : split_list(profile_steps.substr(colon + 1))) rows.push_back(std::stoi(m));
-      bench::run_profile_steps(profile_steps.substr(0, colon), rows);
+      const auto [shape, rows] = shape_and_rows(profile_steps, "--profile-steps");
+      bench::run_profile_steps(shape, rows);
       return 0;
     }
     if (!gemm_micro.empty()) {
