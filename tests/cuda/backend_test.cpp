@@ -2,6 +2,9 @@
 // against the CPU reference backend and the Hugging Face greedy fixture.
 #include <cstdlib>
 #include <fstream>
+#include <initializer_list>
+#include <memory>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -37,6 +40,25 @@ struct ScopedEnv {
   ScopedEnv(const char* n, const char* v) : name(n) { setenv(n, v, 1); }
   ~ScopedEnv() { unsetenv(name.c_str()); }
 };
+
+// A random-weight backend (capacity 2048) built while the given switches are set: the backend
+// reads them once, at construction.
+std::unique_ptr<Backend> backend_with(const ModelConfig& c, uint64_t seed,
+                                      std::initializer_list<std::pair<const char*, const char*>> env) {
+  std::vector<std::unique_ptr<ScopedEnv>> set;
+  for (const auto& [name, value] : env) set.push_back(std::make_unique<ScopedEnv>(name, value));
+  return make_cuda_backend_random(c, seed, 2048);
+}
+
+// Logits of the last three rows of one prompt step over toks (1300 tokens: two chunks of 1024 + 276
+// rows under STRIDE_CUDA_PREFILL_CHUNK=1024).
+std::vector<std::vector<float>> prompt_tail_logits(Backend& b, const std::vector<int32_t>& toks) {
+  const int n = static_cast<int>(toks.size());
+  b.forward(causal_step(toks, 0, n - 3));
+  std::vector<std::vector<float>> out(3);
+  for (int r = 0; r < 3; ++r) b.logits(n - 3 + r, out[r]);
+  return out;
+}
 
 // The opt-in decode paths (fused products, padded rows) must keep every result bit-identical: the
 // test below runs once with the defaults and once with them on.
@@ -257,29 +279,15 @@ TEST(CudaBackend, PromptStepsWithBf16InputsGiveTheSameLogitsBitForBit) {
   std::mt19937 rng(std::random_device{}());
   const ModelConfig c = small_test_config();
   const uint64_t seed = rng();
-  std::unique_ptr<Backend> plain;
-  {
-    ScopedEnv env("STRIDE_CUDA_PREFILL_BF16", "0");  // the float32 copy + conversion pass
-    ScopedEnv gate("STRIDE_CUDA_PREFILL_GATE_BF16", "0");
-    plain = make_cuda_backend_random(c, seed, 2048);
-  }
-  std::unique_ptr<Backend> direct;
-  {
-    ScopedEnv env("STRIDE_CUDA_PREFILL_BF16", "1");
-    ScopedEnv gate("STRIDE_CUDA_PREFILL_GATE_BF16", "0");
-    direct = make_cuda_backend_random(c, seed, 2048);
-  }
+  auto plain = backend_with(c, seed, {{"STRIDE_CUDA_PREFILL_BF16", "0"}, {"STRIDE_CUDA_PREFILL_GATE_BF16", "0"}});
+  auto direct = backend_with(c, seed, {{"STRIDE_CUDA_PREFILL_BF16", "1"}, {"STRIDE_CUDA_PREFILL_GATE_BF16", "0"}});
   // The norms and SwiGLU round to bf16 exactly as the conversion pass does, so cuBLAS gets the same
   // operands: same bits, over two chunks (1024 + 276 rows).
   const auto toks = random_tokens(rng, 1300, c.vocab_size);
-  plain->forward(causal_step(toks, 0, 1297));
-  direct->forward(causal_step(toks, 0, 1297));
-  for (int row = 1297; row < 1300; ++row) {
-    std::vector<float> a, b;
-    direct->logits(row, a);
-    plain->logits(row, b);
-    ASSERT_EQ(a.size(), b.size());
-    EXPECT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * 4)) << "row " << row;
+  const auto a = prompt_tail_logits(*direct, toks), b = prompt_tail_logits(*plain, toks);
+  for (size_t r = 0; r < a.size(); ++r) {
+    ASSERT_EQ(a[r].size(), b[r].size());
+    EXPECT_EQ(0, std::memcmp(a[r].data(), b[r].data(), a[r].size() * 4)) << "row " << 1297 + r;
   }
 }
 
@@ -290,27 +298,16 @@ TEST(CudaBackend, PromptStepsWithBf16GateUpStayWithinBf16ErrorOfFloat) {
   std::mt19937 rng(std::random_device{}());
   const ModelConfig c = small_test_config();
   const uint64_t seed = rng();
-  std::unique_ptr<Backend> plain, gate_bf16;
-  {
-    ScopedEnv env("STRIDE_CUDA_PREFILL_GATE_BF16", "0");
-    plain = make_cuda_backend_random(c, seed, 2048);
-  }
-  {
-    ScopedEnv env("STRIDE_CUDA_PREFILL_GATE_BF16", "1");
-    gate_bf16 = make_cuda_backend_random(c, seed, 2048);
-  }
+  auto plain = backend_with(c, seed, {{"STRIDE_CUDA_PREFILL_GATE_BF16", "0"}});
+  auto gate_bf16 = backend_with(c, seed, {{"STRIDE_CUDA_PREFILL_GATE_BF16", "1"}});
   const auto toks = random_tokens(rng, 1300, c.vocab_size);
-  plain->forward(causal_step(toks, 0, 1297));
-  gate_bf16->forward(causal_step(toks, 0, 1297));
-  for (int row = 1297; row < 1300; ++row) {
-    std::vector<float> a, b;
-    gate_bf16->logits(row, a);
-    plain->logits(row, b);
-    ASSERT_EQ(a.size(), b.size());
-    std::vector<double> ref(b.begin(), b.end());
-    const double err = rel_error(a, ref);
-    EXPECT_LT(err, 1e-2) << "row " << row;
-    EXPECT_GT(err, 0.0) << "row " << row << ": the switch changed nothing";
+  const auto a = prompt_tail_logits(*gate_bf16, toks), b = prompt_tail_logits(*plain, toks);
+  for (size_t r = 0; r < a.size(); ++r) {
+    ASSERT_EQ(a[r].size(), b[r].size());
+    std::vector<double> ref(b[r].begin(), b[r].end());
+    const double err = rel_error(a[r], ref);
+    EXPECT_LT(err, 1e-2) << "row " << 1297 + r;
+    EXPECT_GT(err, 0.0) << "row " << 1297 + r << ": the switch changed nothing";
   }
 }
 
