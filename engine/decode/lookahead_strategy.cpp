@@ -1,11 +1,9 @@
 #include "decode/lookahead_strategy.h"
 
 #include <algorithm>
-#include <map>
 #include <string>
 
 #include "decode/ngram_strategy.h"
-#include "decode/speculative_verify.h"
 
 namespace stride {
 namespace {
@@ -69,106 +67,126 @@ void LookaheadStrategy::begin(DecodeState& s) {
   pool_.add_all(s.request.context_ids, N_);
   pool_.add_all(s.tokens, N_);
   fill_tokens_ = s.tokens;
-  levels_.assign(1, std::vector<TokenId>(W_));
-  for (int i = 0; i < W_; ++i) levels_[0][i] = filler();
+  window_.assign(static_cast<size_t>(N_ - 1) * W_, 0);
+  levels_ = 1;
+  for (int i = 0; i < W_; ++i) window(0, i) = filler();
   s.stats.pool_size = pool_.size();
+  lookahead_tokens_ = &s.stats.tokens_by_branch["lookahead"];
+  base_tokens_ = &s.stats.tokens_by_branch["base"];
 }
 
-void LookaheadStrategy::update_window(const std::vector<int32_t>& outputs, int accepted, TokenId pending) {
-  const int L = static_cast<int>(levels_.size());
+void LookaheadStrategy::update_window(const std::vector<int32_t>& top, int accepted, TokenId pending) {
+  const int L = levels_;
+  auto output = [&](int i) { return top[rows_of_[static_cast<size_t>(L - 1) * W_ + i]]; };
   if (L < N_ - 1) {
-    levels_.push_back(outputs);  // warm-up: the window grows one level per step
+    for (int i = 0; i < W_; ++i) window(L, i) = output(i);  // warm-up: the window grows one level per step
+    ++levels_;
   } else {
-    std::vector<TokenId> gram(N_);
+    // Each column's trajectory, its N-1 window tokens and the new output, is an N-gram.
+    TokenId gram[16];  // N <= 16 (resolve_lookahead_params)
     for (int i = 0; i < W_; ++i) {
-      for (int l = 0; l < L; ++l) gram[l] = levels_[l][i];
-      gram[L] = outputs[i];
-      pool_.add(gram);
+      for (int l = 0; l < L; ++l) gram[l] = window(l, i);
+      gram[L] = output(i);
+      pool_.add(gram, L + 1);
     }
-    levels_.erase(levels_.begin());
-    levels_.push_back(outputs);
+    // The oldest level drops out and the outputs become the newest one (the outputs come from
+    // the forward pass, not from the window, so the move cannot overwrite them).
+    std::copy(window_.begin() + W_, window_.begin() + static_cast<size_t>(L) * W_, window_.begin());
+    for (int i = 0; i < W_; ++i) window(L - 1, i) = output(i);
   }
   // More than one token accepted: the window's positions move on by the extra tokens too, so the
   // columns shift left and the freed columns are refilled.
   const int shift = std::min(W_, accepted - 1);
   if (shift > 0) {
-    for (auto& level : levels_) {
-      level.erase(level.begin(), level.begin() + shift);
-      for (int k = 0; k < shift; ++k) level.push_back(filler());
+    for (int l = 0; l < levels_; ++l) {
+      TokenId* level = &window(l, 0);
+      std::copy(level + shift, level + W_, level);
+      for (int k = 0; k < shift; ++k) level[W_ - shift + k] = filler();
     }
   }
-  levels_[0][0] = pending;
+  window(0, 0) = pending;
+}
+
+void LookaheadStrategy::add_candidate(const TokenId* cand, int len, int P, int& budget) {
+  if (branch_count_ == static_cast<int>(branches_.size())) branches_.emplace_back();
+  GuessBranch& b = branches_[branch_count_];
+  b.tokens.clear();
+  b.rows.clear();
+  int parent = 0;
+  for (int k = 0; k < len; ++k) {
+    int row = 0;
+    for (size_t r = 0; r < tree_.size(); ++r) {
+      if (tree_[r].parent == parent && tree_[r].token == cand[k]) {
+        row = static_cast<int>(r) + 1;
+        break;
+      }
+    }
+    if (row == 0) {
+      if (budget <= 0) break;
+      --budget;
+      row = static_cast<int>(in_.tokens.size());
+      tree_.push_back({parent, cand[k]});
+      in_.tokens.push_back(cand[k]);
+      in_.positions.push_back(P + 1 + k);
+    }
+    b.tokens.push_back(cand[k]);
+    b.rows.push_back(row);
+    parent = row;
+  }
+  if (!b.tokens.empty()) ++branch_count_;
 }
 
 std::vector<TokenId> LookaheadStrategy::step(DecodeState& s) {
   const TokenId pending = s.tokens.back();
   const int P = static_cast<int>(s.tokens.size()) - 1;
-  levels_[0][0] = pending;
-  const int L = static_cast<int>(levels_.size());
+  window(0, 0) = pending;
+  const int L = levels_;
 
   // Verification candidates that fit next to the window in the cache.
   const int room = s.target.capacity() - s.target.cache_len();
   const int window_rows = W_ * L;  // row 0 is level 0 column 0
   const bool use_window = window_rows <= room;
-  // Candidates: the continuation of the most recent earlier occurrence of the last 2..4 tokens
-  // (a longer key than the pool's one token, so the best-informed guess goes first), then the
-  // pool's n-grams for the pending token.
-  std::vector<std::vector<TokenId>> found;
-  if (G_ > 0) {
-    found = prompt_lookup_candidates(s.tokens, s.request.context_ids,
-                                     NgramParams{2, 4, std::max(N_ - 1, kContextGuessTokens)}, kContextGuesses);
-  }
-  for (auto& cand : pool_.lookup(pending, G_)) {
-    if (std::find(found.begin(), found.end(), cand) == found.end()) found.push_back(std::move(cand));
-  }
-  s.stats.pool_lookups++;
   // Rows of the verification tree: what fits in the cache, and no more than the G pool n-grams
   // plus one context guess would take, so that extra context guesses never make a step much dearer
   // (on a GPU a step's cost jumps past ~32 rows, bench/RESULTS.md run 4).
   int budget = room - (use_window ? window_rows : 1);
   budget = std::min(budget, G_ * (N_ - 1) + kContextGuessTokens);
 
-  StepInput in;
-  in.tokens.push_back(pending);
-  in.positions.push_back(P);
-  // The candidates share prefixes (same first token after the pending one, often more): they
-  // become a token tree, one row per distinct prefix, so G costs fewer rows than G*(N-1).
-  std::vector<GuessBranch> branches;
-  std::vector<int> parent_row;  // per row beyond 0: the row of its tree parent (0 = pending)
-  std::map<std::pair<int, TokenId>, int> child_row;  // (parent row, token) -> row
-  for (auto& cand : found) {
-    GuessBranch b;
-    int parent = 0;
-    for (size_t k = 0; k < cand.size(); ++k) {
-      auto key = std::make_pair(parent, cand[k]);
-      auto it = child_row.find(key);
-      int row;
-      if (it != child_row.end()) {
-        row = it->second;
-      } else {
-        if (budget <= 0) break;
-        --budget;
-        row = static_cast<int>(in.tokens.size());
-        child_row.emplace(key, row);
-        in.tokens.push_back(cand[k]);
-        in.positions.push_back(P + 1 + static_cast<int>(k));
-        parent_row.push_back(parent);
-      }
-      b.tokens.push_back(cand[k]);
-      b.rows.push_back(row);
-      parent = row;
-    }
-    if (!b.tokens.empty()) branches.push_back(std::move(b));
+  StepInput& in = in_;
+  in.tokens.assign(1, pending);
+  in.positions.assign(1, P);
+  in.logits_from = 0;
+  // Candidates: the continuation of the most recent earlier occurrence of the last 2..4 tokens
+  // (a longer key than the pool's one token, so the best-informed guess goes first), then the
+  // pool's n-grams for the pending token. They share prefixes (same first token after the pending
+  // one, often more), so they become a token tree, one row per distinct prefix: G costs fewer rows
+  // than G*(N-1).
+  tree_.clear();
+  branch_count_ = 0;
+  context_guesses_.clear();
+  if (G_ > 0) {
+    context_guesses_ = prompt_lookup_candidates(s.tokens, s.request.context_ids,
+                                                NgramParams{2, 4, std::max(N_ - 1, kContextGuessTokens)}, kContextGuesses);
   }
+  for (const auto& cand : context_guesses_) add_candidate(cand.data(), static_cast<int>(cand.size()), P, budget);
+  pool_.for_each(pending, G_, [&](const TokenId* cand, int len) {
+    for (const auto& guess : context_guesses_) {
+      if (static_cast<int>(guess.size()) == len && std::equal(guess.begin(), guess.end(), cand)) return;
+    }
+    add_candidate(cand, len, P, budget);
+  });
+  branches_.resize(branch_count_);
+  s.stats.pool_lookups++;
   const int tree_rows = static_cast<int>(in.tokens.size());
-  // Lookahead rows: rows_of[l][i] (level 0 column 0 is row 0).
-  std::vector<std::vector<int>> rows_of(L, std::vector<int>(W_, 0));
+
+  // Lookahead rows (level 0 column 0 is row 0).
+  rows_of_.assign(static_cast<size_t>(L) * W_, 0);
   if (use_window) {
     for (int l = 0; l < L; ++l) {
       for (int i = 0; i < W_; ++i) {
         if (l == 0 && i == 0) continue;
-        rows_of[l][i] = static_cast<int>(in.tokens.size());
-        in.tokens.push_back(levels_[l][i]);
+        rows_of_[static_cast<size_t>(l) * W_ + i] = static_cast<int>(in.tokens.size());
+        in.tokens.push_back(window(l, i));
         in.positions.push_back(P + l + i);
       }
     }
@@ -180,41 +198,39 @@ std::vector<TokenId> LookaheadStrategy::step(DecodeState& s) {
   see(0, 0);
   for (int r = 1; r < tree_rows; ++r) {  // a tree row sees itself and its ancestors down to the pending token
     see(r, r);
-    for (int a = parent_row[r - 1]; a != 0; a = parent_row[a - 1]) see(r, a);
+    for (int a = tree_[r - 1].parent; a != 0; a = tree_[a - 1].parent) see(r, a);
     see(r, 0);
   }
   if (use_window) {  // level-0 tokens of columns <= i, then column i's earlier levels
     for (int l = 0; l < L; ++l) {
       for (int i = 0; i < W_; ++i) {
-        const int r = rows_of[l][i];
+        const int r = rows_of_[static_cast<size_t>(l) * W_ + i];
         if (r == 0) continue;
-        for (int c = 0; c <= i; ++c) see(r, rows_of[0][c]);
-        for (int m = 1; m <= l; ++m) see(r, rows_of[m][i]);
+        for (int c = 0; c <= i; ++c) see(r, rows_of_[c]);
+        for (int m = 1; m <= l; ++m) see(r, rows_of_[static_cast<size_t>(m) * W_ + i]);
       }
     }
   }
-  in.logits_from = 0;
   s.target.forward(in);
 
-  Verdict v = verify_branches(s.target, s.sampler, branches);
-  if (use_window) {
-    std::vector<int32_t> top = s.target.argmax();
-    std::vector<int32_t> outputs(W_);
-    for (int i = 0; i < W_; ++i) outputs[i] = top[rows_of[L - 1][i]];
-    update_window(outputs, static_cast<int>(v.tokens.size()), v.tokens.back());
-  }
+  Verdict v = verify_branches(s.target, s.sampler, branches_);
+  if (use_window) update_window(s.target.argmax(), static_cast<int>(v.tokens.size()), v.tokens.back());
   s.target.accept(v.commit_rows);
 
   // The accepted text's own n-grams (those ending at a new token) join the pool.
-  std::vector<TokenId> tail(s.tokens.end() - std::min<size_t>(s.tokens.size(), N_ - 1), s.tokens.end());
-  const size_t old = tail.size();
-  tail.insert(tail.end(), v.tokens.begin(), v.tokens.end());
-  for (size_t e = std::max<size_t>(old, N_ - 1); e < tail.size(); ++e) pool_.add(tail.data() + e - (N_ - 1), N_);
+  tail_.assign(s.tokens.end() - std::min<size_t>(s.tokens.size(), N_ - 1), s.tokens.end());
+  const size_t old = tail_.size();
+  tail_.insert(tail_.end(), v.tokens.begin(), v.tokens.end());
+  for (size_t e = std::max<size_t>(old, N_ - 1); e < tail_.size(); ++e) pool_.add(tail_.data() + e - (N_ - 1), N_);
 
   const int guesses = v.accepted_guesses();
   if (guesses > 0) s.stats.pool_hits++;
-  s.stats.tokens_by_branch["lookahead"] += guesses;
-  s.stats.tokens_by_branch["base"] += 1;
+  if (!lookahead_tokens_) {
+    lookahead_tokens_ = &s.stats.tokens_by_branch["lookahead"];
+    base_tokens_ = &s.stats.tokens_by_branch["base"];
+  }
+  *lookahead_tokens_ += guesses;
+  *base_tokens_ += 1;
   s.stats.pool_size = pool_.size();
   return v.tokens;
 }

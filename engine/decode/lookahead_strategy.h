@@ -14,6 +14,7 @@
 
 #include "decode/decode_strategy.h"
 #include "decode/ngram_pool.h"
+#include "decode/speculative_verify.h"
 
 namespace stride {
 
@@ -32,15 +33,36 @@ class LookaheadStrategy : public DecodeStrategy {
 
  private:
   TokenId filler();  // a token to (re)fill the window with: drawn from the prompt
-  void update_window(const std::vector<int32_t>& outputs, int accepted, TokenId pending);
+  TokenId& window(int level, int column) { return window_[static_cast<size_t>(level) * W_ + column]; }
+  // Adds one candidate to the verification tree (rows after in_'s first) and its branch.
+  void add_candidate(const TokenId* cand, int len, int P, int& budget);
+  void update_window(const std::vector<int32_t>& top, int accepted, TokenId pending);
 
   int W_, N_, G_;
   NgramPool pool_;
-  // levels_[l][i]: window token at level l, column i (position pending + l + i). Level 0 column 0
-  // is always the pending token. Grows from 1 to N-1 levels during warm-up.
-  std::vector<std::vector<TokenId>> levels_;
+  // window(l, i): window token at level l, column i (position pending + l + i), for the levels_
+  // levels in use (1 to N-1: the window grows one level per step during warm-up). Level 0 column
+  // 0 is always the pending token.
+  std::vector<TokenId> window_;
+  int levels_ = 0;
   std::vector<TokenId> fill_tokens_;
   uint64_t fill_state_ = 0x9E3779B97F4A7C15ull;
+
+  // A step's working storage, kept from step to step: the host work of a step sits between two
+  // GPU waits with cold caches, so it reuses its buffers rather than allocating new ones.
+  struct TreeNode {
+    int parent;  // row of the tree parent (0 = the pending token)
+    TokenId token;
+  };
+  StepInput in_;
+  std::vector<TreeNode> tree_;       // rows 1.. of the tree, in row order
+  std::vector<GuessBranch> branches_;
+  int branch_count_ = 0;
+  std::vector<std::vector<TokenId>> context_guesses_;
+  std::vector<int> rows_of_;         // rows_of_[l * W + i]: the row of window(l, i) (0 for (0, 0))
+  std::vector<TokenId> tail_;
+  int* lookahead_tokens_ = nullptr;  // the request's tokens_by_branch entries
+  int* base_tokens_ = nullptr;
 };
 
 }  // namespace stride

@@ -6,17 +6,24 @@ namespace stride {
 
 void NgramPool::add(const TokenId* gram, int n) {
   if (n < 2) return;
-  std::vector<TokenId> rest(gram + 1, gram + n);
-  auto& list = grams_[gram[0]];
-  auto it = std::find(list.begin(), list.end(), rest);
-  if (it != list.end()) {
-    list.erase(it);
-    --size_;
+  const int len = n - 1;
+  const TokenId* rest = gram + 1;
+  std::vector<TokenId>& list = grams_[gram[0]];
+  size_t last = 0;  // start of the last record
+  int count = 0;
+  for (size_t at = 0; at < list.size(); at += 1 + list[at], ++count) {
+    if (list[at] == len && std::equal(rest, rest + len, list.begin() + at + 1)) {
+      // Present: move its record to the front, the newer ones shift back by one record.
+      std::rotate(list.begin(), list.begin() + at, list.begin() + at + 1 + len);
+      return;
+    }
+    last = at;
   }
-  list.push_front(std::move(rest));
+  list.insert(list.begin(), rest - 1, rest + len);  // one slot for the length, then the tokens
+  list[0] = len;
   ++size_;
-  if (static_cast<int>(list.size()) > per_key_) {
-    list.pop_back();
+  if (count + 1 > per_key_) {
+    list.resize(last + 1 + len);  // the oldest record, now starting 1 + len further on, goes
     --size_;
   }
 }
@@ -32,12 +39,7 @@ void NgramPool::add_all(const std::vector<TokenId>& seq, int n) {
 
 std::vector<std::vector<TokenId>> NgramPool::lookup(TokenId first, int max) const {
   std::vector<std::vector<TokenId>> out;
-  auto it = grams_.find(first);
-  if (it == grams_.end()) return out;
-  for (const auto& rest : it->second) {
-    if (static_cast<int>(out.size()) >= max) break;
-    out.push_back(rest);
-  }
+  for_each(first, max, [&](const TokenId* cont, int len) { out.emplace_back(cont, cont + len); });
   return out;
 }
 

@@ -2,7 +2,6 @@
 // (the other N-1 tokens) kept most-recent-first with at most `per_key` entries per key.
 #pragma once
 
-#include <deque>
 #include <unordered_map>
 #include <vector>
 
@@ -21,7 +20,16 @@ class NgramPool {
   // Every n-gram of `seq` (sliding window of n tokens; the whole of a shorter seq).
   void add_all(const std::vector<TokenId>& seq, int n);
 
-  // Up to `max` continuations of `first`, most recent first.
+  // Calls f(const TokenId* continuation, int length) for up to `max` continuations of `first`,
+  // most recent first, without copying them (a lookahead step runs this on its critical path).
+  template <class F>
+  void for_each(TokenId first, int max, F&& f) const {
+    auto it = grams_.find(first);
+    if (it == grams_.end()) return;
+    const std::vector<TokenId>& list = it->second;
+    for (size_t at = 0; at < list.size() && max > 0; at += 1 + list[at], --max) f(list.data() + at + 1, list[at]);
+  }
+  // The same, copied.
   std::vector<std::vector<TokenId>> lookup(TokenId first, int max) const;
 
   int size() const { return size_; }
@@ -29,7 +37,10 @@ class NgramPool {
  private:
   int per_key_;
   int size_ = 0;
-  std::unordered_map<TokenId, std::deque<std::vector<TokenId>>> grams_;
+  // Per first token, its continuations as records [length, tokens...] in one array, most recent
+  // first: one allocation per key, and a lookup reads one contiguous run (the step's host work
+  // runs with cold caches after each GPU wait, so touching fewer lines is what makes it cheap).
+  std::unordered_map<TokenId, std::vector<TokenId>> grams_;
 };
 
 }  // namespace stride
