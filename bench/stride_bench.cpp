@@ -18,7 +18,8 @@
 //   stride-bench --step-breakdown --model DIR [--backend ...] [--grid W:N:G,...] [--sweep-tokens N]
 //                [--sweep-prompts N]
 //       per strategy, a decode step's time split into forward, argmax (wait), accept and the
-//       strategy's own host work
+//       strategy's own host work; then that host work alone against an oracle backend, warm and
+//       with the CPU caches flushed before each step
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -28,6 +29,7 @@
 
 #include "model/model_weights.h"
 #include "runtime/cpu/cpu_backend.h"
+#include "host_cost.h"
 #include "step_breakdown.h"
 #include "strategy_sweep.h"
 #ifdef STRIDE_HAVE_CUDA
@@ -133,7 +135,8 @@ int main(int argc, char** argv) {
       bo.grid = bench::parse_lookahead_grid(grid_text);
       bo.max_tokens = sweep_tokens;
       bo.prompts = sweep_prompts;
-      const std::string report = bench::run_step_breakdown(*b, *engine, bo);
+      std::string report = bench::run_step_breakdown(*b, *engine, bo);
+      report += "\n" + bench::run_host_cost(*b, *engine, bo);
       if (!append_to.empty()) {
         std::ofstream f(append_to, std::ios::app);
         if (!f) throw Error("cannot append to " + append_to);
