@@ -115,8 +115,12 @@ __device__ __forceinline__ void chunk_product(const uint4 (&wv)[MT][2][CK / 32],
 }
 
 // Block: MT × 16 weight rows, 8·NT tokens of the token group blockIdx.x; warp w takes k chunks
-// w, w + 8, w + 16, ... in increasing order.
-template <int NT, int MT, int U, int CK, bool SPLIT, int IN = kInPlain, bool ADD = false>
+// w, w + 8, w + 16, ... in increasing order, then the warps' sums meet in a fixed tree.
+// THIN (products with fewer k chunks than warps, where the k split would leave warps idle: the
+// tiny model's k = 128): the block has 8 × MT × 16 rows, each warp its own MT × 16 of them, and a
+// warp takes every chunk in increasing order; no cross-warp sum. Which form a product takes
+// depends on k alone, so either way a token's result does not depend on the step's size.
+template <int NT, int MT, int U, int CK, bool SPLIT, int IN = kInPlain, bool ADD = false, bool THIN = false>
 __global__ void __launch_bounds__(kWarps * 32) gemm_mma_kernel(const float* __restrict__ x, int m, int k,
                                                                const bf16* __restrict__ w, int n, float* __restrict__ y,
                                                                const bf16* __restrict__ norm, float eps) {
@@ -124,7 +128,9 @@ __global__ void __launch_bounds__(kWarps * 32) gemm_mma_kernel(const float* __re
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int g = lane >> 2, tig = lane & 3;
   const int tok0 = blockIdx.x * (8 * NT);
-  const int row0 = blockIdx.y * (MT * 16);
+  const int row0 = THIN ? (blockIdx.y * kWarps + warp) * (MT * 16) : blockIdx.y * (MT * 16);
+  constexpr int kStep = THIN ? 1 : kWarps;  // between a warp's chunks
+  const int first = THIN ? 0 : warp;        // a warp's first chunk
   const uint4* wp[MT][2];
   bool wok[MT][2];
 #pragma unroll
@@ -151,14 +157,14 @@ __global__ void __launch_bounds__(kWarps * 32) gemm_mma_kernel(const float* __re
   auto load_round = [&](int c) {
 #pragma unroll
     for (int u = 0; u < U; ++u) {
-      const bool in_k = c + u * kWarps < chunks;
+      const bool in_k = c + u * kStep < chunks;
 #pragma unroll
       for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
         for (int h = 0; h < 2; ++h)
 #pragma unroll
           for (int v = 0; v < V; ++v)
-            wv[u][mt][h][v] = in_k && wok[mt][h] ? __ldg(wp[mt][h] + int64_t(c + u * kWarps) * (CK / 8) + v) : zero;
+            wv[u][mt][h][v] = in_k && wok[mt][h] ? __ldg(wp[mt][h] + int64_t(c + u * kStep) * (CK / 8) + v) : zero;
     }
   };
   // Decode-size tiles (NT <= 2: up to 16 tokens) double-buffer their rounds: the next round's loads
@@ -168,11 +174,11 @@ __global__ void __launch_bounds__(kWarps * 32) gemm_mma_kernel(const float* __re
   constexpr bool kPipe = NT <= 2;
   // The weights do not depend on the kernel before this one: with PDL, the first round is loaded
   // (double-buffered) or its first lines start moving into L2 (single) while that kernel finishes.
-  if constexpr (kPipe) load_round(warp);
+  if constexpr (kPipe) load_round(first);
   if (tig == 0) {
 #pragma unroll
     for (int u = kPipe ? U : 0; u < (kPipe ? 2 * U : U); ++u) {
-      const int cu = warp + u * kWarps;
+      const int cu = first + u * kStep;
       if (cu >= chunks) break;
 #pragma unroll
       for (int mt = 0; mt < MT; ++mt)
@@ -206,7 +212,7 @@ __global__ void __launch_bounds__(kWarps * 32) gemm_mma_kernel(const float* __re
   // Rounds of U chunks. Chunks accumulate in increasing order (warp, warp + 8, warp + 16, ...)
   // whatever U and the buffering are, so neither (a speed choice) ever changes a result.
   if constexpr (kPipe) {
-    for (int c = warp; c < chunks; c += U * kWarps) {
+    for (int c = first; c < chunks; c += U * kStep) {
       uint4 cur[U][MT][2][V];
 #pragma unroll
       for (int u = 0; u < U; ++u)
@@ -216,16 +222,16 @@ __global__ void __launch_bounds__(kWarps * 32) gemm_mma_kernel(const float* __re
           for (int h = 0; h < 2; ++h)
 #pragma unroll
             for (int v = 0; v < V; ++v) cur[u][mt][h][v] = wv[u][mt][h][v];
-      if (c + U * kWarps < chunks) load_round(c + U * kWarps);
+      if (c + U * kStep < chunks) load_round(c + U * kStep);
 #pragma unroll
       for (int u = 0; u < U; ++u)
-        if (c + u * kWarps < chunks) chunk_product<NT, MT, CK, SPLIT, IN>(cur[u], x, m, k, tok0, g, tig, c + u * kWarps, in, acc);
+        if (c + u * kStep < chunks) chunk_product<NT, MT, CK, SPLIT, IN>(cur[u], x, m, k, tok0, g, tig, c + u * kStep, in, acc);
     }
   } else {
     // Single buffer, written as the loop the large tiles were tuned with (the compiler schedules
     // its loads better than the round form's).
-    int c = warp;
-    for (; c + (U - 1) * kWarps < chunks; c += U * kWarps) {
+    int c = first;
+    for (; c + (U - 1) * kStep < chunks; c += U * kStep) {
       uint4 w1[U][MT][2][V];
 #pragma unroll
       for (int u = 0; u < U; ++u)
@@ -235,11 +241,11 @@ __global__ void __launch_bounds__(kWarps * 32) gemm_mma_kernel(const float* __re
           for (int h = 0; h < 2; ++h)
 #pragma unroll
             for (int v = 0; v < V; ++v)
-              w1[u][mt][h][v] = wok[mt][h] ? __ldg(wp[mt][h] + int64_t(c + u * kWarps) * (CK / 8) + v) : zero;
+              w1[u][mt][h][v] = wok[mt][h] ? __ldg(wp[mt][h] + int64_t(c + u * kStep) * (CK / 8) + v) : zero;
 #pragma unroll
-      for (int u = 0; u < U; ++u) chunk_product<NT, MT, CK, SPLIT, IN>(w1[u], x, m, k, tok0, g, tig, c + u * kWarps, in, acc);
+      for (int u = 0; u < U; ++u) chunk_product<NT, MT, CK, SPLIT, IN>(w1[u], x, m, k, tok0, g, tig, c + u * kStep, in, acc);
     }
-    for (; c < chunks; c += kWarps) {
+    for (; c < chunks; c += kStep) {
       uint4 w0[MT][2][V];
 #pragma unroll
       for (int mt = 0; mt < MT; ++mt)
@@ -252,6 +258,7 @@ __global__ void __launch_bounds__(kWarps * 32) gemm_mma_kernel(const float* __re
   }
 
   // Fixed tree over the warps' partial sums: (w + 4) into w, then (w + 2) into w, then 1 into 0.
+  if constexpr (!THIN) {
   __shared__ float red[kWarps / 2][MT][NT][4][32];
 #pragma unroll
   for (int half = kWarps / 2; half >= 1; half >>= 1) {
@@ -275,6 +282,7 @@ __global__ void __launch_bounds__(kWarps * 32) gemm_mma_kernel(const float* __re
     __syncthreads();
   }
   if (warp != 0) return;
+  }
 #pragma unroll
   for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
@@ -293,12 +301,39 @@ __global__ void __launch_bounds__(kWarps * 32) gemm_mma_kernel(const float* __re
       }
 }
 
-template <int NT, int MT, int U, int CK, bool SPLIT, int IN = kInPlain, bool ADD = false>
+template <int NT, int MT, int U, int CK, bool SPLIT, int IN = kInPlain, bool ADD = false, bool THIN = false>
 void launch(const float* x, int m, int k, const bf16* w, int n, float* y, cudaStream_t s, const bf16* norm = nullptr,
             float eps = 0.f) {
-  const dim3 grid((m + 8 * NT - 1) / (8 * NT), (n + MT * 16 - 1) / (MT * 16));
-  launch_kernel("gemm_mma", true, gemm_mma_kernel<NT, MT, U, CK, SPLIT, IN, ADD>, grid, kWarps * 32, 0, s, x, m, k, w,
-                n, y, norm, eps);
+  const int block_rows = (THIN ? kWarps : 1) * MT * 16;
+  const dim3 grid((m + 8 * NT - 1) / (8 * NT), (n + block_rows - 1) / block_rows);
+  launch_kernel("gemm_mma", true, gemm_mma_kernel<NT, MT, U, CK, SPLIT, IN, ADD, THIN>, grid, kWarps * 32, 0, s, x, m,
+                k, w, n, y, norm, eps);
+}
+
+// Products with fewer k chunks than warps (see THIN). Each warp has all of k, so a round loads
+// them all (at most 7): U = 2 for 64-wide chunks, 4 for 32-wide. The row tile plays no part in the
+// order. Token tiles: the few-block products (latency-bound) take one group of 8 up to 16 tokens, so
+// a 9..16-token step's warps do what a one-token step's do (two groups of blocks side by side);
+// products of 8192 rows or more (the LM head) read their weights once for up to 16 tokens.
+// Measured on the H100, tiny model, ncu at base clocks: LM head 37.6 us (k-split, M=1) -> 19.2
+// (thin, M=1); at M=12 29.6 with two groups of 8 tokens.
+bool is_thin(int k, int chunk_k) { return k < kWarps * chunk_k; }
+template <int CK, bool SPLIT, int IN = kInPlain, bool ADD = false>
+void launch_thin(const float* x, int m, int k, const bf16* w, int n, float* y, cudaStream_t s, int nt,
+                 const bf16* norm = nullptr, float eps = 0.f) {
+  constexpr int U = CK == 32 ? 4 : 2;
+  if (nt == 0 && n >= 8192) nt = m <= 8 ? 1 : m <= 16 ? 2 : m <= 32 ? 4 : 8;
+  if (nt == 0) nt = m <= 16 ? 1 : m <= 32 ? 2 : 4;
+  if constexpr (IN != kInPlain || ADD) {
+    launch<1, 1, U, CK, SPLIT, IN, ADD, true>(x, m, k, w, n, y, s, norm, eps);  // fused: decode steps of <= 8 tokens
+  } else {
+    switch (nt) {
+      case 1: launch<1, 1, U, CK, SPLIT, IN, ADD, true>(x, m, k, w, n, y, s, norm, eps); break;
+      case 2: launch<2, 1, U, CK, SPLIT, IN, ADD, true>(x, m, k, w, n, y, s, norm, eps); break;
+      case 4: launch<4, 1, U, CK, SPLIT, IN, ADD, true>(x, m, k, w, n, y, s, norm, eps); break;
+      default: launch<8, 1, U, CK, SPLIT, IN, ADD, true>(x, m, k, w, n, y, s, norm, eps); break;
+    }
+  }
 }
 
 // STRIDE_GEMM_TILE=NTxMT (benchmarks only: NT in 1, 2, 4, 8 token tiles of 8, MT in 1, 2, 4 row
@@ -345,6 +380,10 @@ std::pair<int, int> depth_override() {
 template <int CK, bool SPLIT>
 void launch_tiles(const float* x, int m, int k, const bf16* w, int n, float* y, cudaStream_t s, int nt = 0, int mt = 0) {
   constexpr int U = CK == 32 ? 4 : 2, UB = U / 2;
+  if (is_thin(k, CK)) {
+    launch_thin<CK, SPLIT>(x, m, k, w, n, y, s, nt);
+    return;
+  }
   if (nt == 0 && m <= 8) {
     if constexpr (CK == 64) {
       const auto [u1, u2] = depth_override();
@@ -371,10 +410,7 @@ void launch_tiles(const float* x, int m, int k, const bf16* w, int n, float* y, 
     // STRIDE_GEMM_TILE; the old table was 2x2 / 4x2 / 8x2):
     //   7B:   M=16 1x2 7.92, 2x2 8.12 | M=32 2x2 10.6-11.4, 4x2 11.4-11.5 | M=64 4x2 16.3, 8x2 17.7 | M=128 4x2 31.5, 8x2 32.8
     //   1.5B: M=16 1x2 3.03, 2x2 3.29-3.33 | M=32 2x2 4.16-4.26, 4x2 4.34-4.43 | M=64 4x2 6.16-6.22, 8x2 6.87-6.93
-    // The tiny model (k = 128: two of the eight warps have a chunk) keeps 2x2 up to 16 tokens
-    // (0.294 vs 0.309 ms at M=12 with 1x2).
-    const bool every_warp_has_chunks = k >= kWarps * CK;
-    nt = m <= 16 ? (every_warp_has_chunks ? 1 : 2) : m <= 32 ? 2 : 4;
+    nt = m <= 16 ? 1 : m <= 32 ? 2 : 4;
     mt = 2;
   }
   switch (nt * 10 + mt) {
@@ -441,7 +477,8 @@ template <int CK, bool SPLIT, int IN, bool ADD>
 void launch_fused_tiles(const float* x, int m, int k, const bf16* w, int n, float* y, const bf16* norm, float eps,
                         cudaStream_t s) {
   constexpr int U = CK == 32 ? 4 : 2;
-  if (n >= 8192) launch<1, 2, U, CK, SPLIT, IN, ADD>(x, m, k, w, n, y, s, norm, eps);
+  if (is_thin(k, CK)) launch_thin<CK, SPLIT, IN, ADD>(x, m, k, w, n, y, s, 1, norm, eps);
+  else if (n >= 8192) launch<1, 2, U, CK, SPLIT, IN, ADD>(x, m, k, w, n, y, s, norm, eps);
   else launch<1, 1, U, CK, SPLIT, IN, ADD>(x, m, k, w, n, y, s, norm, eps);
 }
 

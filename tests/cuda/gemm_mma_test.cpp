@@ -2,6 +2,7 @@
 // token tile and both row tiles), and its batch invariance: a token's outputs are bit-identical
 // whether it is computed alone or among 2..128 tokens.
 #include <cstring>
+#include <tuple>
 
 #include "cuda_test_util.h"
 #include "kernels/gemm_mma.cuh"
@@ -28,9 +29,11 @@ TEST(CudaGemmMma, MatchesReferenceForEveryTileAndMode) {
   STRIDE_REQUIRE_GPU();
   std::mt19937 rng(std::random_device{}());
   // n = 9000 takes the two-m-tile blocks; the others one; ragged n and m exercise the guards.
-  for (const auto& [m, n] : std::vector<std::pair<int, int>>{{1, 333}, {2, 1000}, {5, 64}, {9, 517}, {16, 9000},
-                                                             {31, 250}, {64, 700}, {65, 129}, {128, 8200}}) {
-    const int k = 32 * (3 + int(rng() % 60));
+  // The last three have fewer k chunks than warps (the thin form, k = 128 and 160).
+  for (const auto& [m, n, k_fixed] : std::vector<std::tuple<int, int, int>>{
+           {1, 333, 0}, {2, 1000, 0}, {5, 64, 0}, {9, 517, 0}, {16, 9000, 0}, {31, 250, 0}, {64, 700, 0}, {65, 129, 0},
+           {128, 8200, 0}, {1, 5000, 128}, {12, 700, 128}, {40, 333, 160}}) {
+    const int k = k_fixed > 0 ? k_fixed : 32 * (3 + int(rng() % 60));
     Operands o = make_operands(rng, m, k, n);
     std::vector<double> ref(size_t(m) * n);
     for (int i = 0; i < m; ++i)
@@ -55,8 +58,9 @@ TEST(CudaGemmMma, IsBatchInvariant) {
   STRIDE_REQUIRE_GPU();
   std::mt19937 rng(std::random_device{}());
   const int n = 8300, max_m = 128;
-  // k = 896 takes 64-wide k chunks, k = 928 32-wide ones (gemm_mma_chunk).
-  for (int k : {896, 928})
+  // k = 896 takes 64-wide k chunks, k = 928 32-wide ones (gemm_mma_chunk); k = 128 and 160 have
+  // fewer chunks than warps (the thin form).
+  for (int k : {896, 928, 128, 160})
   for (bool split : {true, false}) {
     Operands o = make_operands(rng, max_m, k, n);
     DeviceBuffer dall(size_t(max_m) * n * 4), done(size_t(n) * 4);
@@ -80,7 +84,7 @@ TEST(CudaGemmMma, EveryTileGivesTheOneTokenBits) {
   STRIDE_REQUIRE_GPU();
   std::mt19937 rng(std::random_device{}());
   const int n = 1000, m = 70;
-  for (int k : {896, 928})
+  for (int k : {896, 928, 128, 160})
     for (bool split : {true, false}) {
       Operands o = make_operands(rng, m, k, n);
       DeviceBuffer dall(size_t(m) * n * 4), done(size_t(n) * 4);
