@@ -89,8 +89,7 @@ class CudaBackend final : public Backend {
     reserve_scratch(kGraphMaxTokens);
     logits_.reserve(size_t(kGraphMaxTokens) * cfg_.vocab_size * 4, "allocation of the logits");
     reserve_argmax_scratch(kGraphMaxTokens);
-    step_ints_.reserve(size_t(1 + 3 * kGraphMaxTokens) * 4, "allocation of step inputs");
-    mask_.reserve(size_t(kGraphMaxTokens) * kGraphMaxTokens, "allocation of the step mask");
+    step_ints_.reserve(step_input_bytes(kGraphMaxTokens, true), "allocation of step inputs");
     const size_t small = attention_partial_floats(kGraphMaxTokens, cfg_.num_heads, cfg_.head_dim,
                                                   (capacity_ + kDecodeKeyChunk - 1) / kDecodeKeyChunk);
     // The split kernel's partials of prompt chunks are reserved when a prompt step first takes it
@@ -135,26 +134,30 @@ class CudaBackend final : public Backend {
     }
     moved |= logits_.reserve(size_t(n - in.logits_from) * cfg_.vocab_size * 4, "allocation of the logits");
     moved |= reserve_argmax_scratch(n - in.logits_from);
-    moved |= step_ints_.reserve(size_t(1 + 3 * cap) * 4, "allocation of step inputs");
-    if (!in.mask.empty()) moved |= mask_.reserve(in.mask.size(), "allocation of the step mask");
+    moved |= step_ints_.reserve(step_input_bytes(cap, !in.mask.empty()), "allocation of step inputs");
     if (moved) drop_graphs();
     kv_.ensure(cache_len_ + n);
     kv_.sync(stream_.s);
 
-    // Device step inputs: [committed length, tokens (cap), positions (cap), argmax (cap)].
+    // Device step inputs: [committed length, tokens (cap), positions (cap), argmax (cap), mask],
+    // uploaded in one copy from pinned memory (the argmax slots go up too, the step overwrites them).
     int32_t* len_dev = step_ints_.as<int32_t>();
     int32_t* tokens = len_dev + 1;
     int32_t* positions = tokens + cap;
     int32_t* argmax = positions + cap;
-    host_ints_.assign(size_t(1 + 2 * cap), 0);
-    host_ints_[0] = cache_len_;
-    std::copy(in.tokens.begin(), in.tokens.end(), host_ints_.begin() + 1);
-    std::copy(in.positions.begin(), in.positions.end(), host_ints_.begin() + 1 + cap);
+    const size_t upload = step_input_bytes(cap, false) + in.mask.size();
+    upload_done_.wait();  // the previous step's upload has left the staging buffer
+    staging_.reserve(step_input_bytes(cap, !in.mask.empty()), "allocation of pinned step inputs");
+    int32_t* h = staging_.as<int32_t>();
+    h[0] = cache_len_;
+    std::copy(in.tokens.begin(), in.tokens.end(), h + 1);
+    std::fill(h + 1 + n, h + 1 + cap, 0);
+    std::copy(in.positions.begin(), in.positions.end(), h + 1 + cap);
+    std::fill(h + 1 + cap + n, h + 1 + 2 * cap, 0);
+    std::copy(in.mask.begin(), in.mask.end(), reinterpret_cast<uint8_t*>(h + 1 + 3 * cap));
     cudaStream_t s = stream_.s;
-    cuda_check(cudaMemcpyAsync(len_dev, host_ints_.data(), host_ints_.size() * 4, cudaMemcpyHostToDevice, s),
-               "upload of tokens and positions");
-    if (!in.mask.empty())
-      cuda_check(cudaMemcpyAsync(mask_.as(), in.mask.data(), in.mask.size(), cudaMemcpyHostToDevice, s), "upload of the mask");
+    cuda_check(cudaMemcpyAsync(len_dev, h, upload, cudaMemcpyHostToDevice, s), "upload of the step inputs");
+    upload_done_.record(s);
 
     // Decode and verification steps (logits for every row, at most kGraphMaxTokens tokens) take
     // the batch-invariant kernels; prompt steps (logits of the last rows only: prefill, prefix
@@ -182,9 +185,12 @@ class CudaBackend final : public Backend {
     std::vector<int32_t> out(last_n_, -1);
     if (last_n_ == 0) return out;
     const int32_t* dev = argmax_dev_;
-    cuda_check(cudaMemcpyAsync(out.data() + logits_from_, dev + logits_from_, (last_n_ - logits_from_) * 4,
-                               cudaMemcpyDeviceToHost, stream_.s), "download of argmax");
+    argmax_staging_.reserve(size_t(std::max(last_n_, kGraphMaxTokens)) * 4, "allocation of the pinned argmax");
+    int32_t* h = argmax_staging_.as<int32_t>();
+    cuda_check(cudaMemcpyAsync(h + logits_from_, dev + logits_from_, (last_n_ - logits_from_) * 4, cudaMemcpyDeviceToHost,
+                               stream_.s), "download of argmax");
     cuda_check(cudaStreamSynchronize(stream_.s), "forward (argmax)");
+    std::copy(h + logits_from_, h + last_n_, out.begin() + logits_from_);
     argmax_host_ = out;
     argmax_host_valid_ = true;
     return out;
@@ -239,15 +245,11 @@ class CudaBackend final : public Backend {
     }
     if (!src.empty()) {
       const int count = static_cast<int>(src.size());
-      move_ints_.reserve(size_t(count) * 2 * 4, "allocation of accept slots");
       move_scratch_.reserve(size_t(kv_.layers()) * 2 * count * kv_.row_width() * sizeof(bf16), "allocation of accept scratch");
-      int32_t* d = move_ints_.as<int32_t>();
-      src.insert(src.end(), dst.begin(), dst.end());  // one upload per lookahead step: [src..., dst...]
-      cuda_check(cudaMemcpyAsync(d, src.data(), src.size() * 4, cudaMemcpyHostToDevice, stream_.s), "upload of accept slots");
+      // The slots travel as kernel arguments: one launch, no upload. The next step is ordered after
+      // the move on the same stream.
       launch_kv_move(kv_.pool(), kv_.layers(), kv_.pool_rows(), kv_.row_width(), kv_.device_table(),
-                     PagedKvCache::kBlockSize, d, d + count, count, move_scratch_.as<bf16>(), stream_.s);
-      // No wait: copies from pageable host memory return once the data is staged, so src/dst may die,
-      // and the next step is ordered after the move on the same stream.
+                     PagedKvCache::kBlockSize, src.data(), dst.data(), count, move_scratch_.as<bf16>(), stream_.s);
       cuda_check(cudaGetLastError(), "accept");
     }
     accepted_ = true;
@@ -310,6 +312,16 @@ class CudaBackend final : public Backend {
     if (c < 256 || c > 8192 || c % 256 != 0)
       throw Error(std::string("STRIDE_CUDA_PREFILL_CHUNK must be a multiple of 256 in 256..8192, not '") + v + "'");
     return c;
+  }
+
+  // step_ints_: [committed length, tokens, positions, argmax] for `cap` rows, then an n×n mask
+  // (n <= cap) when the step has one.
+  static size_t step_input_bytes(int cap, bool mask) {
+    return size_t(1 + 3 * cap) * 4 + (mask ? size_t(cap) * cap : 0);
+  }
+  uint8_t* step_mask(int n) const {
+    const int cap = std::max(n, kGraphMaxTokens);
+    return reinterpret_cast<uint8_t*>(step_ints_.as<int32_t>() + 1 + 3 * cap);
   }
 
   void validate(const StepInput& in) const {
@@ -532,7 +544,7 @@ class CudaBackend final : public Backend {
       a.cache_len = cache_len_;
       a.cache_len_dev = len_dev;
       a.key_limit = i1;
-      a.mask = in.mask.empty() ? nullptr : mask_.as<uint8_t>();
+      a.mask = in.mask.empty() ? nullptr : step_mask(n);
       a.mask_stride = n;
       a.scale = 1.f / std::sqrt(static_cast<float>(hd));
       a.chunk = invariant ? kDecodeKeyChunk : kPrefillKeyChunk;
@@ -605,12 +617,15 @@ class CudaBackend final : public Backend {
   Cublas cublas_;
   PagedKvCache kv_;
   std::string name_;
-  DeviceBuffer inv_freq_, residual_, x_, xb_, qkv_, q_, attn_, delta_, gu_, rope_, logits_, step_ints_, mask_;
-  DeviceBuffer move_ints_, move_scratch_, partials_, top_, argmax_scratch_, tickets_;
+  DeviceBuffer inv_freq_, residual_, x_, xb_, qkv_, q_, attn_, delta_, gu_, rope_, logits_, step_ints_;
+  DeviceBuffer move_scratch_, partials_, top_, argmax_scratch_, tickets_;
   std::vector<char> host_top_;
   std::vector<int32_t> argmax_host_;  // argmax() of the last forward, once downloaded
   bool argmax_host_valid_ = false;
-  std::vector<int32_t> host_ints_;
+  // Pinned staging of the step inputs and the argmax; an event keeps the host from rewriting the
+  // upload buffer before its copy ran.
+  PinnedBuffer staging_, argmax_staging_;
+  Event upload_done_;
   const int32_t* argmax_dev_ = nullptr;
   struct Graph {
     cudaGraphExec_t exec;
@@ -661,6 +676,20 @@ void check_capacity(int capacity) {
 void require_device() {
   std::string why;
   if (!cuda_device_available(&why)) throw Error("CUDA backend: " + why);
+  // How the host thread waits for a step (benchmarks: STRIDE_CUDA_SYNC=spin|yield|block; default:
+  // CUDA's own choice, which spins while the process has fewer contexts than CPUs).
+  if (const char* v = std::getenv("STRIDE_CUDA_SYNC")) {
+    const std::string m = v;
+    const unsigned flags = m == "spin"    ? cudaDeviceScheduleSpin
+                           : m == "yield" ? cudaDeviceScheduleYield
+                           : m == "block" ? cudaDeviceScheduleBlockingSync
+                                          : cudaDeviceScheduleAuto;
+    const cudaError_t e = cudaSetDeviceFlags(flags);
+    if (e != cudaSuccess) {
+      cudaGetLastError();
+      std::fprintf(stderr, "STRIDE_CUDA_SYNC=%s not applied: %s\n", v, cudaGetErrorString(e));
+    }
+  }
 }
 
 }  // namespace

@@ -53,3 +53,61 @@ class DeviceBuffer {
 };
 
 }  // namespace stride::cuda
+
+namespace stride::cuda {
+
+// Page-locked host memory for a step's small uploads and downloads: a copy from pageable memory
+// goes through a driver staging copy (a download also waits for it), a pinned one is one DMA. The
+// copy runs later on the stream, so the host must not rewrite the buffer before it has (see
+// CudaBackend's upload events).
+class PinnedBuffer {
+ public:
+  PinnedBuffer() = default;
+  ~PinnedBuffer() { release(); }
+  PinnedBuffer(const PinnedBuffer&) = delete;
+  PinnedBuffer& operator=(const PinnedBuffer&) = delete;
+
+  // Grows (never shrinks) to at least `bytes`; contents are not kept.
+  void reserve(size_t bytes, const char* what) {
+    if (bytes <= bytes_) return;
+    release();
+    cuda_check(cudaMallocHost(&ptr_, bytes), what);
+    bytes_ = bytes;
+  }
+  void release() {
+    if (ptr_) cudaFreeHost(ptr_);
+    ptr_ = nullptr;
+    bytes_ = 0;
+  }
+  template <typename T = void>
+  T* as() const { return static_cast<T*>(ptr_); }
+
+ private:
+  void* ptr_ = nullptr;
+  size_t bytes_ = 0;
+};
+
+// A CUDA event (RAII), recorded after an upload from a PinnedBuffer.
+class Event {
+ public:
+  Event() { cuda_check(cudaEventCreateWithFlags(&e_, cudaEventDisableTiming), "cudaEventCreate"); }
+  ~Event() { cudaEventDestroy(e_); }
+  Event(const Event&) = delete;
+  Event& operator=(const Event&) = delete;
+  void record(cudaStream_t s) {
+    cuda_check(cudaEventRecord(e_, s), "cudaEventRecord");
+    pending_ = true;
+  }
+  // Returns once the work recorded before it has run (at once when nothing is pending).
+  void wait() {
+    if (!pending_) return;
+    cuda_check(cudaEventSynchronize(e_), "cudaEventSynchronize");
+    pending_ = false;
+  }
+
+ private:
+  cudaEvent_t e_ = nullptr;
+  bool pending_ = false;
+};
+
+}  // namespace stride::cuda
