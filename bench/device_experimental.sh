@@ -6,6 +6,8 @@
 #                                        defaults vs opt-ins, one after the other in the same call
 #   bench/device_experimental.sh tiles   stride-bench --gemm-micro 7b per STRIDE_GEMM_TILE (token x row tiles of the
 #                                        products with more than 8 tokens; 0x0 = the built-in table)
+#   bench/device_experimental.sh host    the tiny model's step breakdown and strategy host work under each
+#                                        STRIDE_CUDA_SYNC (how the host waits for a step), ncu of tiny:1,12
 #   bench/device_experimental.sh profile ncu kernel times of one 7B and one 1.5B step at M = 1, 13, 31, 64
 #                                        (where a step's time goes), summed per kernel by bench/ncu_steps.py
 # Defaults since session 9 (verified and measured on the H100): flash prefill attention, programmatic
@@ -44,6 +46,16 @@ elif [ "$STAGE" = tiles ]; then
     STRIDE_GEMM_TILE=$tile timeout 100 $B/bench/stride-bench --gemm-micro 7b >"$OUT/tiles_$tile.log" 2>&1
     echo "== tile $tile rc=$?"; grep -E "^\| [a-z_]+ [0-9]+ x [0-9]+ \| (16|64) \|" "$OUT/tiles_$tile.log"
   done
+elif [ "$STAGE" = host ]; then
+  { nproc; lscpu | grep -E "Model name|MHz|L3"; cat /sys/devices/system/clocksource/clocksource0/current_clocksource; } 2>&1 | head -8
+  for sync in auto spin block; do
+    STRIDE_CUDA_SYNC=$sync timeout 150 $B/bench/stride-bench --step-breakdown --model "$TINY" --backend cuda --grid 3:3:3 \
+      >"$OUT/breakdown_$sync.log" 2>&1
+    echo "== STRIDE_CUDA_SYNC=$sync rc=$?"; grep -E "^\| (greedy|lookahead|prompt)" "$OUT/breakdown_$sync.log"
+  done
+  timeout 120 ncu --profile-from-start off --metrics gpu__time_duration.sum --csv \
+    $B/bench/stride-bench --profile-steps tiny:1,12 >"$OUT/ncu_tiny.csv" 2>"$OUT/ncu_tiny.err"
+  echo "== ncu tiny rc=$?"; python3 bench/ncu_steps.py "$OUT/ncu_tiny.csv" 1,12
 elif [ "$STAGE" = profile ]; then
   for shape in 7b 1.5b; do
     timeout 240 ncu --profile-from-start off --metrics gpu__time_duration.sum --csv \
