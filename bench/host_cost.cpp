@@ -6,7 +6,6 @@
 #include <sstream>
 
 #include "decode/decode_loop.h"
-#include "decode/prompt_set.h"
 
 namespace stride::bench {
 namespace {
@@ -81,11 +80,8 @@ std::string fmt(const char* f, double v) {
 }  // namespace
 
 std::string run_host_cost(Backend& backend, const Engine& engine, const BreakdownOptions& o) {
-  std::vector<std::vector<TokenId>> prompts, truths;
-  for (const auto& p : stride::testing::code_prompts()) {
-    if (o.prompts > 0 && int(prompts.size()) >= o.prompts) break;
-    prompts.push_back(p.fim ? engine.fim_prompt(p.prefix, p.suffix) : engine.tokenizer().encode(p.prefix, false));
-  }
+  const auto prompts = breakdown_prompts(engine, o);
+  std::vector<std::vector<TokenId>> truths;
   Request r;
   r.max_tokens = o.max_tokens;
   r.stop_at_eos = false;
@@ -98,17 +94,7 @@ std::string run_host_cost(Backend& backend, const Engine& engine, const Breakdow
     truths.back().insert(truths.back().end(), res.ids.begin(), res.ids.end());
   }
 
-  struct Setting {
-    std::string label;
-    StrategyKind kind;
-    LookaheadParams lookahead;
-  };
-  std::vector<Setting> settings = {{"greedy", StrategyKind::Greedy, {}}};
-  for (const auto& p : o.grid.empty() ? std::vector<LookaheadParams>{{3, 3, 3}} : o.grid)
-    settings.push_back({"lookahead " + std::to_string(p.window) + ":" + std::to_string(p.ngram) + ":" +
-                            std::to_string(p.verify),
-                        StrategyKind::Lookahead, p});
-  settings.push_back({"prompt lookup", StrategyKind::Ngram, {}});
+  const auto settings = breakdown_settings(o);
 
   std::ostringstream table;
   table << "Host work per decode step against an oracle backend (" << prompts.size() << " prompts x " << o.max_tokens
@@ -117,7 +103,7 @@ std::string run_host_cost(Backend& backend, const Engine& engine, const Breakdow
   std::printf("\n%s", table.str().c_str());
   std::fflush(stdout);
   constexpr int kRepeats = 5;
-  for (const Setting& s : settings) {
+  for (const BreakdownSetting& s : settings) {
     r.strategy = s.kind;
     r.lookahead = s.lookahead;
     double us[2] = {0, 0};

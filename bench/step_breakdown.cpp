@@ -75,23 +75,28 @@ std::string fmt(const char* f, double v) {
 
 }  // namespace
 
-std::string run_step_breakdown(Backend& backend, const Engine& engine, const BreakdownOptions& o) {
+std::vector<std::vector<TokenId>> breakdown_prompts(const Engine& engine, const BreakdownOptions& o) {
   std::vector<std::vector<TokenId>> prompts;
   for (const auto& p : stride::testing::code_prompts()) {
     if (o.prompts > 0 && int(prompts.size()) >= o.prompts) break;
     prompts.push_back(p.fim ? engine.fim_prompt(p.prefix, p.suffix) : engine.tokenizer().encode(p.prefix, false));
   }
-  struct Setting {
-    std::string label;
-    StrategyKind kind;
-    LookaheadParams lookahead;
-  };
-  std::vector<Setting> settings = {{"greedy", StrategyKind::Greedy, {}}};
+  return prompts;
+}
+
+std::vector<BreakdownSetting> breakdown_settings(const BreakdownOptions& o) {
+  std::vector<BreakdownSetting> settings = {{"greedy", StrategyKind::Greedy, {}}};
   for (const auto& p : o.grid.empty() ? std::vector<LookaheadParams>{{3, 3, 3}} : o.grid)
     settings.push_back({"lookahead " + std::to_string(p.window) + ":" + std::to_string(p.ngram) + ":" +
                             std::to_string(p.verify),
                         StrategyKind::Lookahead, p});
   settings.push_back({"prompt lookup", StrategyKind::Ngram, {}});
+  return settings;
+}
+
+std::string run_step_breakdown(Backend& backend, const Engine& engine, const BreakdownOptions& o) {
+  const auto prompts = breakdown_prompts(engine, o);
+  const auto settings = breakdown_settings(o);
 
   std::ostringstream table;
   table << "Step breakdown on " << backend.name() << ", " << prompts.size() << " prompts x " << o.max_tokens
@@ -101,7 +106,7 @@ std::string run_step_breakdown(Backend& backend, const Engine& engine, const Bre
   std::printf("\n%s", table.str().c_str());
   std::fflush(stdout);
   double greedy_us_per_token = 0;
-  for (const Setting& s : settings) {
+  for (const BreakdownSetting& s : settings) {
     Request r;
     r.max_tokens = o.max_tokens;
     r.stop_at_eos = false;

@@ -20,6 +20,16 @@ struct BreakdownOptions {
   int prompts = 0;  // first N prompts of the code prompt set (0 = all)
 };
 
+// The prompts of a breakdown (the code prompt set, plain and FIM, tokenized by `engine`) and the
+// strategies it compares (greedy, each lookahead setting of the grid, prompt lookup).
+std::vector<std::vector<TokenId>> breakdown_prompts(const Engine& engine, const BreakdownOptions& options);
+struct BreakdownSetting {
+  std::string label;
+  StrategyKind kind;
+  LookaheadParams lookahead;
+};
+std::vector<BreakdownSetting> breakdown_settings(const BreakdownOptions& options);
+
 // Prints and returns a Markdown table. `backend` runs the model; `engine` (the same model folder)
 // makes the prompts, plain and FIM, with its tokenizer.
 std::string run_step_breakdown(Backend& backend, const Engine& engine, const BreakdownOptions& options);
