@@ -32,6 +32,17 @@ inline int sm_count() {
   return n;
 }
 
+// Whether the current device runs thread-block clusters (compute capability 9.0 and later; read once).
+inline bool clusters_supported() {
+  static const bool ok = [] {
+    int dev = 0, major = 0;
+    if (cudaGetDevice(&dev) != cudaSuccess || cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) != cudaSuccess)
+      return false;
+    return major >= 9;
+  }();
+  return ok;
+}
+
 // Programmatic dependent launch (Hopper; on by default, STRIDE_CUDA_PDL=0 turns it off; measured
 // on the H100: decode at 1.5B +6%, at 7B +3%): a
 // kernel of the decode chain may be scheduled while the kernel before it still runs. Every kernel
@@ -48,26 +59,44 @@ inline bool pdl_enabled() {
 
 #ifdef __CUDACC__
 // Launches kernel<<<grid, block, smem, s>>>(args...), with the programmatic-serialization attribute
-// when `pdl` and PDL is enabled; throws stride::Error naming the kernel if the launch fails.
+// when `pdl` and PDL is enabled, and in clusters of `cluster_z` blocks along z when it is above 1
+// (Hopper; see gemm_mma's split-K); throws stride::Error naming the kernel if the launch fails.
 template <typename... Params, typename... Args>
-void launch_kernel(const char* name, bool pdl, void (*kernel)(Params...), dim3 grid, dim3 block, size_t smem,
-                   cudaStream_t s, Args&&... args) {
+void launch_kernel_clustered(const char* name, bool pdl, int cluster_z, void (*kernel)(Params...), dim3 grid,
+                             dim3 block, size_t smem, cudaStream_t s, Args&&... args) {
   cudaLaunchConfig_t cfg{};
   cfg.gridDim = grid;
   cfg.blockDim = block;
   cfg.dynamicSmemBytes = smem;
   cfg.stream = s;
-  cudaLaunchAttribute attr[1];
-  attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
-  attr[0].val.programmaticStreamSerializationAllowed = 1;
+  cudaLaunchAttribute attr[2];
+  int n = 0;
+  if (pdl && pdl_enabled()) {
+    attr[n].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+    attr[n].val.programmaticStreamSerializationAllowed = 1;
+    ++n;
+  }
+  if (cluster_z > 1) {
+    attr[n].id = cudaLaunchAttributeClusterDimension;
+    attr[n].val.clusterDim.x = 1;
+    attr[n].val.clusterDim.y = 1;
+    attr[n].val.clusterDim.z = unsigned(cluster_z);
+    ++n;
+  }
   cfg.attrs = attr;
-  cfg.numAttrs = pdl && pdl_enabled() ? 1 : 0;
+  cfg.numAttrs = n;
   const cudaError_t e = cudaLaunchKernelEx(&cfg, kernel, std::forward<Args>(args)...);
   if (e != cudaSuccess) {
     cudaGetLastError();
     throw Error(std::string("CUDA kernel ") + name + ": " + cudaGetErrorString(e));
   }
   check_launch(name);
+}
+
+template <typename... Params, typename... Args>
+void launch_kernel(const char* name, bool pdl, void (*kernel)(Params...), dim3 grid, dim3 block, size_t smem,
+                   cudaStream_t s, Args&&... args) {
+  launch_kernel_clustered(name, pdl, 1, kernel, grid, block, smem, s, std::forward<Args>(args)...);
 }
 
 // Waits until the kernels this one depends on have finished and their writes are visible (a no-op

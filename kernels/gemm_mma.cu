@@ -1,5 +1,8 @@
 #include "kernels/gemm_mma.cuh"
 
+#include <cooperative_groups.h>
+
+#include <algorithm>
 #include <cstdio>
 #include <tuple>
 #include <utility>
@@ -129,8 +132,13 @@ __global__ void __launch_bounds__(kWarps * 32) gemm_mma_kernel(const float* __re
   const int g = lane >> 2, tig = lane & 3;
   const int tok0 = blockIdx.x * (8 * NT);
   const int row0 = THIN ? (blockIdx.y * kWarps + warp) * (MT * 16) : blockIdx.y * (MT * 16);
+  // Split-K (gridDim.z slices, one cluster; see gemm_mma_slices): this block takes the chunks
+  // [z·C/S, (z+1)·C/S) of the C = k / CK chunks, the rank-0 block of the cluster adds the others'
+  // sums into its own in rank order.
+  const int slices = gridDim.z, slice = blockIdx.z;
+  const int chunks = int(int64_t(slice + 1) * (k / CK) / slices);  // the end of this block's chunks
   constexpr int kStep = THIN ? 1 : kWarps;  // between a warp's chunks
-  const int first = THIN ? 0 : warp;        // a warp's first chunk
+  const int first = THIN ? 0 : int(int64_t(slice) * (k / CK) / slices) + warp;  // a warp's first chunk
   const uint4* wp[MT][2];
   bool wok[MT][2];
 #pragma unroll
@@ -149,7 +157,6 @@ __global__ void __launch_bounds__(kWarps * 32) gemm_mma_kernel(const float* __re
 #pragma unroll
       for (int i = 0; i < 4; ++i) acc[mt][t][i] = 0.f;
 
-  const int chunks = k / CK;
   const uint4 zero = make_uint4(0, 0, 0, 0);
   // A round: the weights of chunks c, c + 8, ..., c + (U - 1) * 8 (those below `chunks`), loaded
   // together before the first of their mma.
@@ -281,6 +288,39 @@ __global__ void __launch_bounds__(kWarps * 32) gemm_mma_kernel(const float* __re
     }
     __syncthreads();
   }
+  if (slices > 1) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    // The tree has left red[0] free: warp 0 puts the block's sums there, and the cluster's rank-0
+    // block adds ranks 1, 2, ... into its own in that order (distributed shared memory).
+    namespace cg = cooperative_groups;
+    cg::cluster_group cluster = cg::this_cluster();
+    if (warp == 0) {
+#pragma unroll
+      for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+        for (int t = 0; t < NT; ++t)
+#pragma unroll
+          for (int i = 0; i < 4; ++i) red[0][mt][t][i][lane] = acc[mt][t][i];
+    }
+    cluster.sync();
+    const bool lead = cluster.block_rank() == 0;
+    if (lead && warp == 0) {
+      for (int r = 1; r < slices; ++r) {
+        const float* other = cluster.map_shared_rank(&red[0][0][0][0][0], r);
+#pragma unroll
+        for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+          for (int t = 0; t < NT; ++t)
+#pragma unroll
+            for (int i = 0; i < 4; ++i) acc[mt][t][i] += other[((mt * NT + t) * 4 + i) * 32 + lane];
+      }
+    }
+    cluster.sync();  // the other blocks' shared memory stays until the lead has read it
+    if (!lead) return;
+#else
+    __trap();  // the host never splits k for code built below sm_90 (gemm_mma_slices)
+#endif
+  }
   if (warp != 0) return;
   }
 #pragma unroll
@@ -301,13 +341,51 @@ __global__ void __launch_bounds__(kWarps * 32) gemm_mma_kernel(const float* __re
       }
 }
 
+// Split-K for the products with few row blocks and a deep k (the down products of the 0.5B and
+// 1.5B shapes: 56 and 96 blocks of 16 rows for 132 SMs, each warp walking 10-18 chunks one round
+// trip after the other). The k chunks are cut into S slices, one block each, in clusters of S
+// blocks whose first block adds the slices' sums in slice order. S depends on n and k alone (and on
+// whether the code can run clusters), never on the step's size or tile, so the product stays batch
+// invariant. STRIDE_GEMM_SPLITK=blocks (benchmarks; 0 = off) sets the blocks of 16 rows it aims for.
+// Measured on the H100 (--step-costs, ms, off -> 192 blocks with slices of >= 6 chunks): 1.5B M=1
+// 2.097 -> 2.089, M=16 3.22 -> 3.00, M=64 6.06 -> 5.66; 0.5B M=1 1.171 -> 1.191, M=16 1.86 ->
+// 1.74; 400 blocks (two waves at 2 blocks per SM) made every step slower (1.5B M=1 2.51). ncu at
+// the GPU's clocks: the o and down products 723 -> 673 us per 1.5B step, the qkv product (24 chunks)
+// 197 -> 218, hence slices of at least 16 chunks (two per warp).
+int splitk_target_blocks() {
+  static const int t = [] {
+    const char* v = std::getenv("STRIDE_GEMM_SPLITK");
+    return v ? std::max(0, std::atoi(v)) : 192;
+  }();
+  return t;
+}
+
+template <typename Kernel>
+bool kernel_runs_clusters(Kernel kernel) {
+  cudaFuncAttributes a{};
+  return clusters_supported() && cudaFuncGetAttributes(&a, reinterpret_cast<const void*>(kernel)) == cudaSuccess &&
+         a.ptxVersion >= 90;
+}
+
+constexpr int kMaxSlices = 8;      // the portable cluster size
+constexpr int kMinSliceChunks = 16;  // two chunks per warp: shorter slices cost more than they gain
+int gemm_mma_slices(int n, int k, int chunk_k) {
+  const int target = splitk_target_blocks();
+  const int row_blocks = (n + 15) / 16, chunks = k / chunk_k;
+  if (target == 0 || row_blocks >= target) return 1;
+  const int want = (target + row_blocks - 1) / row_blocks;
+  return std::max(1, std::min({kMaxSlices, want, chunks / kMinSliceChunks}));
+}
+
 template <int NT, int MT, int U, int CK, bool SPLIT, int IN = kInPlain, bool ADD = false, bool THIN = false>
 void launch(const float* x, int m, int k, const bf16* w, int n, float* y, cudaStream_t s, const bf16* norm = nullptr,
             float eps = 0.f) {
+  const auto kernel = gemm_mma_kernel<NT, MT, U, CK, SPLIT, IN, ADD, THIN>;
+  static const bool clusters = kernel_runs_clusters(kernel);
+  const int slices = THIN || !clusters ? 1 : gemm_mma_slices(n, k, CK);
   const int block_rows = (THIN ? kWarps : 1) * MT * 16;
-  const dim3 grid((m + 8 * NT - 1) / (8 * NT), (n + block_rows - 1) / block_rows);
-  launch_kernel("gemm_mma", true, gemm_mma_kernel<NT, MT, U, CK, SPLIT, IN, ADD, THIN>, grid, kWarps * 32, 0, s, x, m,
-                k, w, n, y, norm, eps);
+  const dim3 grid((m + 8 * NT - 1) / (8 * NT), (n + block_rows - 1) / block_rows, slices);
+  launch_kernel_clustered("gemm_mma", true, slices, kernel, grid, kWarps * 32, 0, s, x, m, k, w, n, y, norm, eps);
 }
 
 // Products with fewer k chunks than warps (see THIN). Each warp has all of k, so a round loads
@@ -429,6 +507,15 @@ void launch_tiles(const float* x, int m, int k, const bf16* w, int n, float* y, 
 }
 
 }  // namespace
+
+int gemm_mma_split_k(int n, int k) {
+  if (!gemm_mma_supports(k)) return 1;
+  const int ck = gemm_mma_chunk(k);
+  if (is_thin(k, ck)) return 1;
+  // Every instantiation comes from the same compilation, so one kernel answers for all.
+  static const bool clusters = kernel_runs_clusters(gemm_mma_kernel<1, 1, 1, 64, true>);
+  return clusters ? gemm_mma_slices(n, k, ck) : 1;
+}
 
 void launch_gemm_mma_chunk(const float* x, bool split, int chunk_k, int m, int k, const bf16* w, int n, float* y,
                            cudaStream_t s) {

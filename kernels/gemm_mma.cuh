@@ -24,6 +24,11 @@ inline bool gemm_mma_supports(int k) { return k > 0 && k % 32 == 0; }
 // then reads 32 contiguous bytes of a weight row, whole 128-byte lines per 4 threads), else 32.
 inline int gemm_mma_chunk(int k) { return k % 64 == 0 ? 64 : 32; }
 
+// Split-K: the number of k slices (clusters of that many blocks, added in slice order) a product
+// of n rows and depth k takes on this device. It depends on n and k alone (batch invariant): 1 for
+// products with many row blocks, up to 8 for those with few and a deep k (see gemm_mma.cu).
+int gemm_mma_split_k(int n, int k);
+
 // x rows 16-byte aligned. Throws stride::Error for unsupported shapes.
 void launch_gemm_mma(const float* x, bool split, int m, int k, const bf16* w, int n, float* y, cudaStream_t s);
 // The same with an explicit chunk (32 or 64; benchmarks compare them).

@@ -26,9 +26,9 @@ TEST(CudaGemmFused, EqualsSeparateKernelsBitForBit) {
   std::mt19937 rng(std::random_device{}());
   const float eps = 1e-6f;
   // k = 896 / 1536 (64-wide chunks), 160 (32-wide); n = 9000 takes the two-m-tile blocks; k = 160 and
-  // 128 have fewer chunks than warps (the thin form).
+  // 128 have fewer chunks than warps (the thin form); k = 4864 over 896 rows splits k (on Hopper).
   for (const auto& [m, k, n] :
-       std::vector<std::tuple<int, int, int>>{{1, 896, 300}, {3, 1536, 9000}, {8, 160, 1000}, {5, 128, 9000}}) {
+       std::vector<std::tuple<int, int, int>>{{1, 896, 300}, {3, 1536, 9000}, {8, 160, 1000}, {5, 128, 9000}, {2, 4864, 896}}) {
     for (const bool split : {true, false}) {
       std::vector<uint16_t> wb, nb;
       std::vector<float> wf, nf;

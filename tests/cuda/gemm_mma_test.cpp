@@ -1,6 +1,7 @@
 // The small-M tensor-core product against a float64 reference (both activation modes, every
 // token tile and both row tiles), and its batch invariance: a token's outputs are bit-identical
 // whether it is computed alone or among 2..128 tokens.
+#include <cstdlib>
 #include <cstring>
 #include <tuple>
 
@@ -29,10 +30,12 @@ TEST(CudaGemmMma, MatchesReferenceForEveryTileAndMode) {
   STRIDE_REQUIRE_GPU();
   std::mt19937 rng(std::random_device{}());
   // n = 9000 takes the two-m-tile blocks; the others one; ragged n and m exercise the guards.
-  // The last three have fewer k chunks than warps (the thin form, k = 128 and 160).
+  // {1, 5000, 128} .. {40, 333, 160} have fewer k chunks than warps (the thin form, k = 128 and
+  // 160); the last three split k on Hopper: the 1.5B and 0.5B down products and uneven slices (79 chunks
+  // in 4).
   for (const auto& [m, n, k_fixed] : std::vector<std::tuple<int, int, int>>{
            {1, 333, 0}, {2, 1000, 0}, {5, 64, 0}, {9, 517, 0}, {16, 9000, 0}, {31, 250, 0}, {64, 700, 0}, {65, 129, 0},
-           {128, 8200, 0}, {1, 5000, 128}, {12, 700, 128}, {40, 333, 160}}) {
+           {128, 8200, 0}, {1, 5000, 128}, {12, 700, 128}, {40, 333, 160}, {3, 1536, 8960}, {20, 896, 4864}, {7, 300, 5056}}) {
     const int k = k_fixed > 0 ? k_fixed : 32 * (3 + int(rng() % 60));
     Operands o = make_operands(rng, m, k, n);
     std::vector<double> ref(size_t(m) * n);
@@ -57,10 +60,12 @@ TEST(CudaGemmMma, MatchesReferenceForEveryTileAndMode) {
 TEST(CudaGemmMma, IsBatchInvariant) {
   STRIDE_REQUIRE_GPU();
   std::mt19937 rng(std::random_device{}());
-  const int n = 8300, max_m = 128;
+  const int max_m = 128;
   // k = 896 takes 64-wide k chunks, k = 928 32-wide ones (gemm_mma_chunk); k = 128 and 160 have
-  // fewer chunks than warps (the thin form).
-  for (int k : {896, 928, 128, 160})
+  // fewer chunks than warps (the thin form). n = 1536 splits k in two for k = 4096 (on Hopper),
+  // n = 8300 does not.
+  for (int n : {8300, 1536})
+  for (int k : {896, 928, 128, 160, 4096})
   for (bool split : {true, false}) {
     Operands o = make_operands(rng, max_m, k, n);
     DeviceBuffer dall(size_t(max_m) * n * 4), done(size_t(n) * 4);
@@ -69,11 +74,13 @@ TEST(CudaGemmMma, IsBatchInvariant) {
     for (int m : {2, 8, 9, 33, 64, 100, 128}) {
       launch_gemm_mma(o.x.as<float>(), split, m, k, o.w.as<bf16>(), n, dall.as<float>(), nullptr);
       const auto all = download<float>(dall, size_t(m) * n);
-      EXPECT_EQ(0, std::memcmp(first_alone.data(), all.data(), n * 4)) << "token 0 among " << m << ", split=" << split << ", k=" << k;
+      EXPECT_EQ(0, std::memcmp(first_alone.data(), all.data(), n * 4))
+          << "token 0 among " << m << ", split=" << split << ", k=" << k << ", n=" << n;
       const int last = m - 1;
       launch_gemm_mma(o.x.as<float>() + size_t(last) * k, split, 1, k, o.w.as<bf16>(), n, done.as<float>(), nullptr);
       const auto alone = download<float>(done, n);
-      EXPECT_EQ(0, std::memcmp(alone.data(), all.data() + size_t(last) * n, n * 4)) << "token " << last << " of " << m;
+      EXPECT_EQ(0, std::memcmp(alone.data(), all.data() + size_t(last) * n, n * 4))
+          << "token " << last << " of " << m << ", k=" << k << ", n=" << n;
     }
   }
 }
@@ -84,7 +91,8 @@ TEST(CudaGemmMma, EveryTileGivesTheOneTokenBits) {
   STRIDE_REQUIRE_GPU();
   std::mt19937 rng(std::random_device{}());
   const int n = 1000, m = 70;
-  for (int k : {896, 928, 128, 160})
+  // k = 4160 splits k (on Hopper) in 4 uneven slices of its 65 chunks.
+  for (int k : {896, 928, 128, 160, 4160})
     for (bool split : {true, false}) {
       Operands o = make_operands(rng, m, k, n);
       DeviceBuffer dall(size_t(m) * n * 4), done(size_t(n) * 4);
@@ -104,6 +112,23 @@ TEST(CudaGemmMma, EveryTileGivesTheOneTokenBits) {
       }
     }
   EXPECT_THROW(launch_gemm_mma_tiled(nullptr, true, 1, 64, nullptr, 1, nullptr, 8, 4, nullptr), Error);
+}
+
+// Which products split k: the few-row-block products with a deep k on Hopper (the 1.5B down
+// product), never the thin ones or those with many row blocks, and the same answer every time.
+TEST(CudaGemmMma, SplitsKOnlyWhereRowBlocksAreFew) {
+  STRIDE_REQUIRE_GPU();
+  int dev = 0, major = 0;
+  ASSERT_EQ(cudaSuccess, cudaGetDevice(&dev));
+  ASSERT_EQ(cudaSuccess, cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev));
+  EXPECT_EQ(1, gemm_mma_split_k(151936, 1536));  // an LM head
+  EXPECT_EQ(1, gemm_mma_split_k(1536, 128));     // thin
+  const int down = gemm_mma_split_k(1536, 8960);
+  if (major >= 9 && !std::getenv("STRIDE_GEMM_SPLITK")) {
+    EXPECT_GE(down, 2);
+    EXPECT_LE(down, 8);
+  }
+  EXPECT_EQ(down, gemm_mma_split_k(1536, 8960));
 }
 
 }  // namespace
