@@ -69,6 +69,11 @@ __device__ __forceinline__ int visible_new_keys(const AttentionArgs& a, int i, i
 constexpr int kMaxGroup = 8;  // query heads of one kv head handled by one block (loads shared)
 
 // The partial softmax state of chunk c for the block's heads (see attention_chunk_kernel).
+// Called before pdl_wait: waits itself once the first stage's loads of committed slots are out.
+// The committed slots' K/V (written by earlier steps), the block table, the committed length and
+// the mask are no output of this step's kernels; the step's new tokens' K/V (the qkv_rope kernel
+// just before) and q are, so they are read after the wait. The first round of K/V loads thus
+// overlaps the kernels before this one.
 template <int VPL>
 __device__ __forceinline__ void chunk_partials(const AttentionArgs& a, const KvLayer& kv, int c, int r, int kvh, int h0,
                                                int gn, int cache_len, int total, const int16_t* s_keys) {
@@ -79,12 +84,8 @@ __device__ __forceinline__ void chunk_partials(const AttentionArgs& a, const KvL
   float q[kMaxGroup][VPL], acc[kMaxGroup][VPL], mx[kMaxGroup], l[kMaxGroup];
 #pragma unroll
   for (int g = 0; g < kMaxGroup; ++g) {
-    const float* qr = a.q + (int64_t(r) * a.heads + h0 + min(g, gn - 1)) * hd;
 #pragma unroll
-    for (int v = 0; v < VPL; ++v) {
-      q[g][v] = qr[lane * VPL + v] * a.scale;
-      acc[g][v] = 0.f;
-    }
+    for (int v = 0; v < VPL; ++v) acc[g][v] = 0.f;
     mx[g] = -FLT_MAX;
     l[g] = 0.f;
   }
@@ -106,15 +107,37 @@ __device__ __forceinline__ void chunk_partials(const AttentionArgs& a, const KvL
       rows[u] = ok[u] ? int64_t(kv.block_table[t / kv.block_size]) * kv.block_size + t % kv.block_size : 0;
     }
     KvRaw<VPL> kraw[kStage], vraw[kStage];
+    // The first stage loads its committed slots, waits, then loads its new tokens and q. Not for
+    // head_dim 128: holding the stage across the wait took 194 registers instead of 168 (2 blocks
+    // per SM instead of 3), and a 16-row step at the 1.5B shape measured slower (ncu 720 -> 957 us).
+    constexpr bool kEarly = VPL <= 3;
+    const int pre_end = kEarly && k0 == 0 ? cache_len : 0;
 #pragma unroll
     for (int u = 0; u < kStage; ++u) {
-      if (ok[u]) {
+      if (ok[u] && w0 + k0 + u < pre_end) {
         const int64_t off = rows[u] * kv_width + kvh * hd + lane * VPL;
         kraw[u].load(kv.k + off);
         vraw[u].load(kv.v + off);
       } else {
         kraw[u].zero();
         vraw[u].zero();
+      }
+    }
+    if (k0 == 0) {
+      pdl_wait_then_release();
+#pragma unroll
+      for (int g = 0; g < kMaxGroup; ++g) {
+        const float* qr = a.q + (int64_t(r) * a.heads + h0 + min(g, gn - 1)) * hd;
+#pragma unroll
+        for (int v = 0; v < VPL; ++v) q[g][v] = qr[lane * VPL + v] * a.scale;
+      }
+    }
+#pragma unroll
+    for (int u = 0; u < kStage; ++u) {
+      if (ok[u] && w0 + k0 + u >= pre_end) {
+        const int64_t off = rows[u] * kv_width + kvh * hd + lane * VPL;
+        kraw[u].load(kv.k + off);
+        vraw[u].load(kv.v + off);
       }
     }
 #pragma unroll
@@ -211,8 +234,22 @@ template <int VPL>
 __device__ __forceinline__ void merge_chunks(const AttentionArgs& a, int r, int h, int n, int lane) {
   const int hd = a.head_dim;
   const float* base = a.partials + (int64_t(r) * a.heads + h) * a.splits * (hd + 2);
-  float gm = -FLT_MAX;
-  for (int c = lane; c < n; c += 32)
+  // The first batch's value vectors go out with the (max, sum) loads: one round trip for a row of
+  // up to kMergeBatch chunks. Every chunk below n was written (its first slot is one of the row's keys).
+  float pv0[kMergeBatch][VPL];
+#pragma unroll
+  for (int j = 0; j < kMergeBatch; ++j) {
+    const float* p = base + j * (hd + 2) + 2 + lane * VPL;
+#pragma unroll
+    for (int v = 0; v < VPL; ++v) pv0[j][v] = j < n ? __ldcg(p + v) : 0.f;
+  }
+  float m_own = -FLT_MAX, l_own = 0.f;  // chunk `lane` of the first 32
+  if (lane < n) {
+    m_own = __ldcg(base + lane * (hd + 2));
+    l_own = __ldcg(base + lane * (hd + 2) + 1);
+  }
+  float gm = l_own > 0.f ? m_own : -FLT_MAX;
+  for (int c = lane + 32; c < n; c += 32)
     if (__ldcg(base + c * (hd + 2) + 1) > 0.f) gm = fmaxf(gm, __ldcg(base + c * (hd + 2)));
 #pragma unroll
   for (int off = 16; off > 0; off >>= 1) gm = fmaxf(gm, __shfl_xor_sync(0xffffffffu, gm, off));  // exact in any order
@@ -223,18 +260,19 @@ __device__ __forceinline__ void merge_chunks(const AttentionArgs& a, int r, int 
     const int mine = c0 + lane;
     float lc = 0.f, w = 0.f;
     if (mine < n) {
-      lc = __ldcg(base + mine * (hd + 2) + 1);
-      if (lc > 0.f) w = __expf(__ldcg(base + mine * (hd + 2)) - gm);
+      lc = c0 == 0 ? l_own : __ldcg(base + mine * (hd + 2) + 1);
+      if (lc > 0.f) w = __expf((c0 == 0 ? m_own : __ldcg(base + mine * (hd + 2))) - gm);
     }
     const unsigned used = __ballot_sync(0xffffffffu, mine < n && lc > 0.f);
     for (int j0 = 0; j0 < 32 && c0 + j0 < n; j0 += kMergeBatch) {
       float pv[kMergeBatch][VPL];
+      const bool first = c0 == 0 && j0 == 0;
 #pragma unroll
       for (int j = 0; j < kMergeBatch; ++j) {
         const bool on = (used >> (j0 + j)) & 1u;
         const float* p = base + (c0 + j0 + j) * (hd + 2) + 2 + lane * VPL;
 #pragma unroll
-        for (int v = 0; v < VPL; ++v) pv[j][v] = on ? __ldcg(p + v) : 0.f;
+        for (int v = 0; v < VPL; ++v) pv[j][v] = !on ? 0.f : first ? pv0[j][v] : __ldcg(p + v);
       }
 #pragma unroll
       for (int j = 0; j < kMergeBatch; ++j) {
@@ -257,7 +295,6 @@ __device__ __forceinline__ void merge_chunks(const AttentionArgs& a, int r, int 
 // same sequence as if it ran alone.
 template <int VPL>  // values per lane: head_dim / 32
 __global__ void __launch_bounds__(kWarps * 32) attention_chunk_kernel(AttentionArgs a, KvLayer kv, int hpb) {
-  pdl_wait_then_release();
   const int c = blockIdx.x, r = blockIdx.y;
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int group = a.heads / a.kv_heads, subgroups = (group + hpb - 1) / hpb;
@@ -265,12 +302,15 @@ __global__ void __launch_bounds__(kWarps * 32) attention_chunk_kernel(AttentionA
   const int h0 = kvh * group + (blockIdx.z % subgroups) * hpb;
   const int gn = min(hpb, kvh * group + group - h0);
   const int i = a.first_row + r;
+  // Before pdl_wait (see chunk_partials): the committed length and the mask, uploaded before the step.
   const int cache_len = a.cache_len_dev ? *a.cache_len_dev : a.cache_len;
   __shared__ int16_t s_keys[kMaxMaskedKeys];
   const int total = cache_len + visible_new_keys(a, i, s_keys);
   const int c0 = c * a.chunk;
   if (c0 < total) {  // the merge never reads chunks past the row's keys
-    chunk_partials<VPL>(a, kv, c, r, kvh, h0, gn, cache_len, total, s_keys);
+    chunk_partials<VPL>(a, kv, c, r, kvh, h0, gn, cache_len, total, s_keys);  // waits inside
+  } else {
+    pdl_wait_then_release();
   }
   if (!a.tickets) return;  // attention_merge_kernel follows
   // The (row, head group)'s last block to finish merges its chunks (a ticket counter): one kernel
