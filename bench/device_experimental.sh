@@ -8,6 +8,10 @@
 #                                        products with more than 8 tokens; 0x0 = the built-in table)
 #   bench/device_experimental.sh host    the tiny model's step breakdown and strategy host work under each
 #                                        STRIDE_CUDA_SYNC (how the host waits for a step), ncu of tiny:1,12
+#   bench/device_experimental.sh splitk  the GEMM, backend and lossless tests, then --step-costs of 0.5B, 1.5B and 7B at
+#                                        M = 1, 8, 16, 64 under STRIDE_GEMM_SPLITK (0 = off, else the blocks split-K aims
+#                                        for), and ncu of one 1.5B step with the default
+#   bench/device_experimental.sh realclock  ncu at the GPU's clocks, caches kept: 1.5B M=1,16 (split-K off/on), tiny M=1,12
 #   bench/device_experimental.sh profile ncu kernel times of one 7B and one 1.5B step at M = 1, 13, 31, 64
 #                                        (where a step's time goes), summed per kernel by bench/ncu_steps.py
 # Defaults since session 9 (verified and measured on the H100): flash prefill attention, programmatic
@@ -56,6 +60,29 @@ elif [ "$STAGE" = host ]; then
   timeout 120 ncu --profile-from-start off --metrics gpu__time_duration.sum --csv \
     $B/bench/stride-bench --profile-steps tiny:1,12 >"$OUT/ncu_tiny.csv" 2>"$OUT/ncu_tiny.err"
   echo "== ncu tiny rc=$?"; python3 bench/ncu_steps.py "$OUT/ncu_tiny.csv" 1,12
+elif [ "$STAGE" = splitk ]; then
+  timeout 200 $B/tests/test_cuda --gtest_filter='CudaGemm*:CudaBackend*:CudaLossless*:CudaFixture*' >"$OUT/tests.log" 2>&1
+  echo "tests rc=$?"; summary "$OUT/tests.log"
+  for shape in 0.5b 1.5b 7b; do
+    for t in ${SPLITK_TARGETS:-0 400 800}; do
+      STRIDE_GEMM_SPLITK=$t timeout 120 $B/bench/stride-bench --step-costs $shape:1,8,16,64 >"$OUT/costs_${shape}_$t.log" 2>&1
+      echo "== $shape STRIDE_GEMM_SPLITK=$t rc=$?"; grep -E "M= *[0-9]+:" "$OUT/costs_${shape}_$t.log" | sed 's/ms .*/ms/' | tr -s ' ' | tr '\n' ' '; echo
+    done
+  done
+  timeout 120 ncu --profile-from-start off --metrics gpu__time_duration.sum --csv \
+    $B/bench/stride-bench --profile-steps 1.5b:1 >"$OUT/ncu_1.5b.csv" 2>"$OUT/ncu_1.5b.err"
+  echo "== ncu 1.5b rc=$?"; python3 bench/ncu_steps.py "$OUT/ncu_1.5b.csv" 1
+elif [ "$STAGE" = realclock ]; then
+  # ncu at the GPU's own clocks without flushing caches between kernels (closer to a graph replay
+  # than the defaults), launches split by grid: 1.5B M=1 with and without split-K, tiny M=1 and 12.
+  for t in 0 192; do
+    STRIDE_GEMM_SPLITK=$t timeout 150 ncu --cache-control none --clock-control none --profile-from-start off \
+      --metrics gpu__time_duration.sum --csv $B/bench/stride-bench --profile-steps 1.5b:1,16 >"$OUT/ncu_1.5b_$t.csv" 2>/dev/null
+    echo "== ncu 1.5b:1,16 STRIDE_GEMM_SPLITK=$t rc=$?"; NCU_BY_GRID=1 python3 bench/ncu_steps.py "$OUT/ncu_1.5b_$t.csv" 1,16
+  done
+  timeout 120 ncu --cache-control none --clock-control none --profile-from-start off --metrics gpu__time_duration.sum \
+    --csv $B/bench/stride-bench --profile-steps tiny:1,12 >"$OUT/ncu_tiny.csv" 2>/dev/null
+  echo "== ncu tiny rc=$?"; NCU_BY_GRID=1 python3 bench/ncu_steps.py "$OUT/ncu_tiny.csv" 1,12
 elif [ "$STAGE" = profile ]; then
   for shape in 7b 1.5b; do
     timeout 240 ncu --profile-from-start off --metrics gpu__time_duration.sum --csv \

@@ -4,9 +4,11 @@
 Usage: ncu --profile-from-start off --metrics gpu__time_duration.sum --csv stride-bench --profile-steps 7b:1,13 \
            > ncu.csv; python3 bench/ncu_steps.py ncu.csv 1,13
 A step starts at its embedding kernel (the first kernel of every forward pass); prints, per kernel
-name, the microseconds it takes in each step, then each step's total.
+name, the microseconds it takes in each step, then each step's total. NCU_BY_GRID=1 keeps launches
+of one kernel with different grids apart (e.g. the products of one layer).
 """
 import csv
+import os
 import re
 import sys
 from collections import OrderedDict
@@ -27,6 +29,8 @@ def main() -> int:
     steps = []
     for r in rows:
         name = short(r["Kernel Name"])
+        if os.environ.get("NCU_BY_GRID") == "1":
+            name = name + " " + r.get("Grid Size", "").replace(" ", "")
         if name.startswith("embedding_kernel") or not steps:
             steps.append(OrderedDict())
         value = float(r["Metric Value"].replace(",", ""))
@@ -38,7 +42,7 @@ def main() -> int:
     print("| kernel | " + " | ".join(f"M={l} us" for l in labels[: len(steps)]) + " |")
     print("| --- |" + " --- |" * len(steps))
     for n in names:
-        print(f"| {n[:60]} | " + " | ".join(f"{s.get(n, 0.0):.1f}" for s in steps) + " |")
+        print(f"| {n[:72]} | " + " | ".join(f"{s.get(n, 0.0):.1f}" for s in steps) + " |")
     print("| total | " + " | ".join(f"{sum(s.values()):.1f}" for s in steps) + " |")
     return 0
 
