@@ -360,16 +360,26 @@ int splitk_target_blocks() {
   return t;
 }
 
-template <typename Kernel>
-bool kernel_runs_clusters(Kernel kernel) {
-  cudaFuncAttributes a{};
-  return clusters_supported() && cudaFuncGetAttributes(&a, reinterpret_cast<const void*>(kernel)) == cudaSuccess &&
-         a.ptxVersion >= 90;
+// Whether the kernels run clusters here: a device of compute capability 9 or more, and code built
+// for it (not the portable PTX, whose kernels trap on a split). Every instantiation comes from this
+// one compilation, so one kernel answers for all.
+bool kernels_run_clusters() {
+  static const bool ok = [] {
+    cudaFuncAttributes a{};
+    return clusters_supported() &&
+           cudaFuncGetAttributes(&a, reinterpret_cast<const void*>(gemm_mma_kernel<1, 1, 1, 64, true>)) == cudaSuccess &&
+           a.ptxVersion >= 90;
+  }();
+  return ok;
 }
 
-constexpr int kMaxSlices = 8;      // the portable cluster size
+// Fewer k chunks than warps: the product takes the THIN form (see gemm_mma_kernel).
+bool is_thin(int k, int chunk_k) { return k < kWarps * chunk_k; }
+
+constexpr int kMaxSlices = 8;        // the portable cluster size
 constexpr int kMinSliceChunks = 16;  // two chunks per warp: shorter slices cost more than they gain
 int gemm_mma_slices(int n, int k, int chunk_k) {
+  if (is_thin(k, chunk_k) || !kernels_run_clusters()) return 1;
   const int target = splitk_target_blocks();
   const int row_blocks = (n + 15) / 16, chunks = k / chunk_k;
   if (target == 0 || row_blocks >= target) return 1;
@@ -380,12 +390,11 @@ int gemm_mma_slices(int n, int k, int chunk_k) {
 template <int NT, int MT, int U, int CK, bool SPLIT, int IN = kInPlain, bool ADD = false, bool THIN = false>
 void launch(const float* x, int m, int k, const bf16* w, int n, float* y, cudaStream_t s, const bf16* norm = nullptr,
             float eps = 0.f) {
-  const auto kernel = gemm_mma_kernel<NT, MT, U, CK, SPLIT, IN, ADD, THIN>;
-  static const bool clusters = kernel_runs_clusters(kernel);
-  const int slices = THIN || !clusters ? 1 : gemm_mma_slices(n, k, CK);
+  const int slices = THIN ? 1 : gemm_mma_slices(n, k, CK);
   const int block_rows = (THIN ? kWarps : 1) * MT * 16;
   const dim3 grid((m + 8 * NT - 1) / (8 * NT), (n + block_rows - 1) / block_rows, slices);
-  launch_kernel_clustered("gemm_mma", true, slices, kernel, grid, kWarps * 32, 0, s, x, m, k, w, n, y, norm, eps);
+  launch_kernel_clustered("gemm_mma", true, slices, gemm_mma_kernel<NT, MT, U, CK, SPLIT, IN, ADD, THIN>, grid,
+                          kWarps * 32, 0, s, x, m, k, w, n, y, norm, eps);
 }
 
 // Products with fewer k chunks than warps (see THIN). Each warp has all of k, so a round loads
@@ -395,7 +404,6 @@ void launch(const float* x, int m, int k, const bf16* w, int n, float* y, cudaSt
 // products of 8192 rows or more (the LM head) read their weights once for up to 16 tokens.
 // Measured on the H100, tiny model, ncu at base clocks: LM head 37.6 us (k-split, M=1) -> 19.2
 // (thin, M=1); at M=12 29.6 with two groups of 8 tokens.
-bool is_thin(int k, int chunk_k) { return k < kWarps * chunk_k; }
 template <int CK, bool SPLIT, int IN = kInPlain, bool ADD = false>
 void launch_thin(const float* x, int m, int k, const bf16* w, int n, float* y, cudaStream_t s, int nt,
                  const bf16* norm = nullptr, float eps = 0.f) {
@@ -508,14 +516,7 @@ void launch_tiles(const float* x, int m, int k, const bf16* w, int n, float* y, 
 
 }  // namespace
 
-int gemm_mma_split_k(int n, int k) {
-  if (!gemm_mma_supports(k)) return 1;
-  const int ck = gemm_mma_chunk(k);
-  if (is_thin(k, ck)) return 1;
-  // Every instantiation comes from the same compilation, so one kernel answers for all.
-  static const bool clusters = kernel_runs_clusters(gemm_mma_kernel<1, 1, 1, 64, true>);
-  return clusters ? gemm_mma_slices(n, k, ck) : 1;
-}
+int gemm_mma_split_k(int n, int k) { return gemm_mma_supports(k) ? gemm_mma_slices(n, k, gemm_mma_chunk(k)) : 1; }
 
 void launch_gemm_mma_chunk(const float* x, bool split, int chunk_k, int m, int k, const bf16* w, int n, float* y,
                            cudaStream_t s) {
