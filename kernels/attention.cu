@@ -8,8 +8,11 @@ namespace {
 
 constexpr int kWarps = 4;   // warps per (chunk, row, head) block
 constexpr int kGroup = 4;   // keys of one online-softmax update (part of the arithmetic order)
-constexpr int kStage = 8;   // keys whose loads are in flight together in one warp (2 groups; 16 would
-                            // take 225 registers, 2 blocks per SM instead of 3)
+// Keys whose loads are in flight together in one warp: all 16 of a decode chunk's warp share when
+// the block serves at most 2 heads (few registers for q and the accumulators), else 8 (2 groups;
+// 16 took 225 registers at 8 heads, 2 blocks per SM instead of 3). Loads only: not the arithmetic.
+template <int G>
+constexpr int stage_keys() { return G <= 2 ? 16 : 8; }
 
 // A lane's VPL bf16 of one K or V row, kept packed until used (fewer registers for a stage).
 template <int VPL>
@@ -67,6 +70,7 @@ __device__ __forceinline__ int visible_new_keys(const AttentionArgs& a, int i, i
 }
 
 constexpr int kMaxGroup = 8;  // query heads of one kv head handled by one block (loads shared)
+// A block's heads are at most G (1, 2, 4 or kMaxGroup: the registers of q and the accumulators).
 
 // The partial softmax state of chunk c for the block's heads (see attention_chunk_kernel).
 // Called before pdl_wait: waits itself once the first stage's loads of committed slots are out.
@@ -74,16 +78,17 @@ constexpr int kMaxGroup = 8;  // query heads of one kv head handled by one block
 // the mask are no output of this step's kernels; the step's new tokens' K/V (the qkv_rope kernel
 // just before) and q are, so they are read after the wait. The first round of K/V loads thus
 // overlaps the kernels before this one.
-template <int VPL>
+template <int VPL, int G>
 __device__ __forceinline__ void chunk_partials(const AttentionArgs& a, const KvLayer& kv, int c, int r, int kvh, int h0,
                                                int gn, int cache_len, int total, const int16_t* s_keys) {
+  constexpr int kStage = stage_keys<G>();
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int c0 = c * a.chunk;
   const int hd = a.head_dim;
   const int kv_width = a.kv_heads * hd;
-  float q[kMaxGroup][VPL], acc[kMaxGroup][VPL], mx[kMaxGroup], l[kMaxGroup];
+  float q[G][VPL], acc[G][VPL], mx[G], l[G];
 #pragma unroll
-  for (int g = 0; g < kMaxGroup; ++g) {
+  for (int g = 0; g < G; ++g) {
 #pragma unroll
     for (int v = 0; v < VPL; ++v) acc[g][v] = 0.f;
     mx[g] = -FLT_MAX;
@@ -91,7 +96,7 @@ __device__ __forceinline__ void chunk_partials(const AttentionArgs& a, const KvL
   }
   // Warp w walks slots c0 + w * per_warp + [0, per_warp) in groups of kGroup, in increasing order.
   // The K/V rows of kStage slots (kStage / kGroup groups) are loaded together before the groups
-  // are computed one after the other: a one-token step's 16-slot warp share is then two rounds of
+  // are computed one after the other: a decode chunk's 16-slot warp share is one or two rounds of
   // loads instead of four (and the block-table reads of a stage are in flight together too).
   const int per_warp = a.chunk / kWarps;
   const int w0 = c0 + warp * per_warp;
@@ -108,9 +113,10 @@ __device__ __forceinline__ void chunk_partials(const AttentionArgs& a, const KvL
     }
     KvRaw<VPL> kraw[kStage], vraw[kStage];
     // The first stage loads its committed slots, waits, then loads its new tokens and q. Not for
-    // head_dim 128: holding the stage across the wait took 194 registers instead of 168 (2 blocks
-    // per SM instead of 3), and a 16-row step at the 1.5B shape measured slower (ncu 720 -> 957 us).
-    constexpr bool kEarly = VPL <= 3;
+    // head_dim 128 with more than 2 heads: holding the stage across the wait took 194 registers
+    // instead of 168 (2 blocks per SM instead of 3), and a 16-row step at the 1.5B shape measured
+    // slower (ncu 720 -> 957 us).
+    constexpr bool kEarly = VPL <= 3 || G <= 2;
     const int pre_end = kEarly && k0 == 0 ? cache_len : 0;
 #pragma unroll
     for (int u = 0; u < kStage; ++u) {
@@ -126,7 +132,7 @@ __device__ __forceinline__ void chunk_partials(const AttentionArgs& a, const KvL
     if (k0 == 0) {
       pdl_wait_then_release();
 #pragma unroll
-      for (int g = 0; g < kMaxGroup; ++g) {
+      for (int g = 0; g < G; ++g) {
         const float* qr = a.q + (int64_t(r) * a.heads + h0 + min(g, gn - 1)) * hd;
 #pragma unroll
         for (int v = 0; v < VPL; ++v) q[g][v] = qr[lane * VPL + v] * a.scale;
@@ -153,7 +159,7 @@ __device__ __forceinline__ void chunk_partials(const AttentionArgs& a, const KvL
       }
       if (!any) continue;
 #pragma unroll
-      for (int g = 0; g < kMaxGroup; ++g) {
+      for (int g = 0; g < G; ++g) {
         if (g >= gn) break;
         float sc[kGroup];
 #pragma unroll
@@ -186,10 +192,10 @@ __device__ __forceinline__ void chunk_partials(const AttentionArgs& a, const KvL
     }
   }
   // Merge the block's warps in warp order into one partial state per head of this chunk.
-  __shared__ float s_m[kWarps][kMaxGroup], s_l[kWarps][kMaxGroup];
-  __shared__ float s_acc[kWarps][kMaxGroup][128];
+  __shared__ float s_m[kWarps][G], s_l[kWarps][G];
+  __shared__ float s_acc[kWarps][G][128];
 #pragma unroll
-  for (int g = 0; g < kMaxGroup; ++g) {
+  for (int g = 0; g < G; ++g) {
     if (lane == 0) {
       s_m[warp][g] = mx[g];
       s_l[warp][g] = l[g];
@@ -291,9 +297,9 @@ __device__ __forceinline__ void merge_chunks(const AttentionArgs& a, int r, int 
 }
 
 // Block (chunk c, query row r, head group z): the query heads h0 .. h0 + gn - 1, all reading kv head
-// kvh, so each K/V row is loaded once for up to kMaxGroup heads. Every head's arithmetic is the
-// same sequence as if it ran alone.
-template <int VPL>  // values per lane: head_dim / 32
+// kvh, so each K/V row is loaded once for up to G heads. Every head's arithmetic is the same
+// sequence as if it ran alone, whatever G and the stage size.
+template <int VPL, int G>  // values per lane: head_dim / 32; heads per block at most G
 __global__ void __launch_bounds__(kWarps * 32) attention_chunk_kernel(AttentionArgs a, KvLayer kv, int hpb) {
   const int c = blockIdx.x, r = blockIdx.y;
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
@@ -308,7 +314,7 @@ __global__ void __launch_bounds__(kWarps * 32) attention_chunk_kernel(AttentionA
   const int total = cache_len + visible_new_keys(a, i, s_keys);
   const int c0 = c * a.chunk;
   if (c0 < total) {  // the merge never reads chunks past the row's keys
-    chunk_partials<VPL>(a, kv, c, r, kvh, h0, gn, cache_len, total, s_keys);  // waits inside
+    chunk_partials<VPL, G>(a, kv, c, r, kvh, h0, gn, cache_len, total, s_keys);  // waits inside
   } else {
     pdl_wait_then_release();
   }
@@ -352,8 +358,11 @@ void launch_vpl(const AttentionArgs& a, KvLayer kv, cudaStream_t s) {
   const int subgroups = grouped_blocks >= want ? 1 : int(std::min<int64_t>(group, (want + grouped_blocks - 1) / grouped_blocks));
   const int hpb = std::min(kMaxGroup, (group + subgroups - 1) / subgroups);
   const int z = a.kv_heads * ((group + hpb - 1) / hpb);
-  launch_kernel("attention chunks", true, attention_chunk_kernel<VPL>, dim3(a.splits, a.rows, z), kWarps * 32, 0, s, a,
-                kv, hpb);
+  const dim3 grid(a.splits, a.rows, z);
+  if (hpb <= 1) launch_kernel("attention chunks", true, attention_chunk_kernel<VPL, 1>, grid, kWarps * 32, 0, s, a, kv, hpb);
+  else if (hpb <= 2) launch_kernel("attention chunks", true, attention_chunk_kernel<VPL, 2>, grid, kWarps * 32, 0, s, a, kv, hpb);
+  else if (hpb <= 4) launch_kernel("attention chunks", true, attention_chunk_kernel<VPL, 4>, grid, kWarps * 32, 0, s, a, kv, hpb);
+  else launch_kernel("attention chunks", true, attention_chunk_kernel<VPL, kMaxGroup>, grid, kWarps * 32, 0, s, a, kv, hpb);
   if (!a.tickets)
     launch_kernel("attention merge", true, attention_merge_kernel<VPL>, dim3(a.rows, a.heads), 32, 0, s, a);
 }
