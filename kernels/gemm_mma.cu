@@ -360,15 +360,35 @@ int splitk_target_blocks() {
   return t;
 }
 
-// Whether the kernels run clusters here: a device of compute capability 9 or more, and code built
-// for it (not the portable PTX, whose kernels trap on a split). Every instantiation comes from this
-// one compilation, so one kernel answers for all.
+constexpr int kMaxSlices = 8;  // the portable cluster size
+
+// Whether the kernels run clusters here: a device of compute capability 9 or more, code built for
+// it (not the portable PTX, whose kernels trap on a split; every instantiation comes from this one
+// compilation, so one kernel answers for all), and room on the device for a cluster of kMaxSlices
+// blocks of the largest tile (a partitioned GPU may have too few SMs per GPC). Otherwise no product
+// splits k: decided once, so every step still takes the same slices.
 bool kernels_run_clusters() {
   static const bool ok = [] {
     cudaFuncAttributes a{};
-    return clusters_supported() &&
-           cudaFuncGetAttributes(&a, reinterpret_cast<const void*>(gemm_mma_kernel<1, 1, 1, 64, true>)) == cudaSuccess &&
-           a.ptxVersion >= 90;
+    if (!clusters_supported() ||
+        cudaFuncGetAttributes(&a, reinterpret_cast<const void*>(gemm_mma_kernel<1, 1, 1, 64, true>)) != cudaSuccess ||
+        a.ptxVersion < 90)
+      return false;
+    cudaLaunchConfig_t cfg{};
+    cfg.gridDim = dim3(1, 1, kMaxSlices);
+    cfg.blockDim = dim3(kWarps * 32);
+    cudaLaunchAttribute attr[1];
+    attr[0].id = cudaLaunchAttributeClusterDimension;
+    attr[0].val.clusterDim.x = 1;
+    attr[0].val.clusterDim.y = 1;
+    attr[0].val.clusterDim.z = kMaxSlices;
+    cfg.attrs = attr;
+    cfg.numAttrs = 1;
+    int clusters = 0;
+    const bool fits = cudaOccupancyMaxActiveClusters(&clusters, gemm_mma_kernel<8, 2, 1, 64, true>, &cfg) == cudaSuccess &&
+                      clusters >= 1;
+    cudaGetLastError();  // a refused query leaves no error behind for the next launch check
+    return fits;
   }();
   return ok;
 }
@@ -376,7 +396,6 @@ bool kernels_run_clusters() {
 // Fewer k chunks than warps: the product takes the THIN form (see gemm_mma_kernel).
 bool is_thin(int k, int chunk_k) { return k < kWarps * chunk_k; }
 
-constexpr int kMaxSlices = 8;        // the portable cluster size
 constexpr int kMinSliceChunks = 16;  // two chunks per warp: shorter slices cost more than they gain
 int gemm_mma_slices(int n, int k, int chunk_k) {
   if (is_thin(k, chunk_k) || !kernels_run_clusters()) return 1;
