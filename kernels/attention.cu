@@ -358,11 +358,13 @@ void launch_vpl(const AttentionArgs& a, KvLayer kv, cudaStream_t s) {
   const int subgroups = grouped_blocks >= want ? 1 : int(std::min<int64_t>(group, (want + grouped_blocks - 1) / grouped_blocks));
   const int hpb = std::min(kMaxGroup, (group + subgroups - 1) / subgroups);
   const int z = a.kv_heads * ((group + hpb - 1) / hpb);
-  const dim3 grid(a.splits, a.rows, z);
-  if (hpb <= 1) launch_kernel("attention chunks", true, attention_chunk_kernel<VPL, 1>, grid, kWarps * 32, 0, s, a, kv, hpb);
-  else if (hpb <= 2) launch_kernel("attention chunks", true, attention_chunk_kernel<VPL, 2>, grid, kWarps * 32, 0, s, a, kv, hpb);
-  else if (hpb <= 4) launch_kernel("attention chunks", true, attention_chunk_kernel<VPL, 4>, grid, kWarps * 32, 0, s, a, kv, hpb);
-  else launch_kernel("attention chunks", true, attention_chunk_kernel<VPL, kMaxGroup>, grid, kWarps * 32, 0, s, a, kv, hpb);
+  const auto chunks = [&](auto kernel) {
+    launch_kernel("attention chunks", true, kernel, dim3(a.splits, a.rows, z), kWarps * 32, 0, s, a, kv, hpb);
+  };
+  if (hpb <= 1) chunks(attention_chunk_kernel<VPL, 1>);
+  else if (hpb <= 2) chunks(attention_chunk_kernel<VPL, 2>);
+  else if (hpb <= 4) chunks(attention_chunk_kernel<VPL, 4>);
+  else chunks(attention_chunk_kernel<VPL, kMaxGroup>);
   if (!a.tickets)
     launch_kernel("attention merge", true, attention_merge_kernel<VPL>, dim3(a.rows, a.heads), 32, 0, s, a);
 }

@@ -58,6 +58,16 @@ inline bool pdl_enabled() {
 }
 
 #ifdef __CUDACC__
+// The launch attribute that groups blocks into clusters of z blocks along the grid's z.
+inline cudaLaunchAttribute cluster_along_z(int z) {
+  cudaLaunchAttribute attr{};
+  attr.id = cudaLaunchAttributeClusterDimension;
+  attr.val.clusterDim.x = 1;
+  attr.val.clusterDim.y = 1;
+  attr.val.clusterDim.z = unsigned(z);
+  return attr;
+}
+
 // Launches kernel<<<grid, block, smem, s>>>(args...), with the programmatic-serialization attribute
 // when `pdl` and PDL is enabled, and in clusters of `cluster_z` blocks along z when it is above 1
 // (Hopper; see gemm_mma's split-K); throws stride::Error naming the kernel if the launch fails.
@@ -76,13 +86,7 @@ void launch_kernel_clustered(const char* name, bool pdl, int cluster_z, void (*k
     attr[n].val.programmaticStreamSerializationAllowed = 1;
     ++n;
   }
-  if (cluster_z > 1) {
-    attr[n].id = cudaLaunchAttributeClusterDimension;
-    attr[n].val.clusterDim.x = 1;
-    attr[n].val.clusterDim.y = 1;
-    attr[n].val.clusterDim.z = unsigned(cluster_z);
-    ++n;
-  }
+  if (cluster_z > 1) attr[n++] = cluster_along_z(cluster_z);
   cfg.attrs = attr;
   cfg.numAttrs = n;
   const cudaError_t e = cudaLaunchKernelEx(&cfg, kernel, std::forward<Args>(args)...);

@@ -377,12 +377,8 @@ bool kernels_run_clusters() {
     cudaLaunchConfig_t cfg{};
     cfg.gridDim = dim3(1, 1, kMaxSlices);
     cfg.blockDim = dim3(kWarps * 32);
-    cudaLaunchAttribute attr[1];
-    attr[0].id = cudaLaunchAttributeClusterDimension;
-    attr[0].val.clusterDim.x = 1;
-    attr[0].val.clusterDim.y = 1;
-    attr[0].val.clusterDim.z = kMaxSlices;
-    cfg.attrs = attr;
+    cudaLaunchAttribute attr = cluster_along_z(kMaxSlices);
+    cfg.attrs = &attr;
     cfg.numAttrs = 1;
     int clusters = 0;
     const bool fits = cudaOccupancyMaxActiveClusters(&clusters, gemm_mma_kernel<8, 2, 1, 64, true>, &cfg) == cudaSuccess &&
