@@ -1,4 +1,4 @@
-// Owning device allocation (RAII): a constructor that throws halfway frees what it had taken.
+// Owning CUDA allocations and events (RAII): a constructor that throws halfway frees what it had taken.
 #pragma once
 
 #include <cstddef>
@@ -8,13 +8,17 @@
 
 namespace stride::cuda {
 
-class DeviceBuffer {
+// An owning CUDA allocation (RAII) of the kind Kind names: device memory (DeviceBuffer) or
+// page-locked host memory (PinnedBuffer), one implementation for both.
+template <typename Kind>
+class CudaAllocation {
  public:
-  DeviceBuffer() = default;
-  explicit DeviceBuffer(size_t bytes, const char* what = "cudaMalloc") { allocate(bytes, what); }
-  ~DeviceBuffer() { release(); }
-  DeviceBuffer(DeviceBuffer&& o) noexcept : ptr_(std::exchange(o.ptr_, nullptr)), bytes_(std::exchange(o.bytes_, 0)) {}
-  DeviceBuffer& operator=(DeviceBuffer&& o) noexcept {
+  CudaAllocation() = default;
+  explicit CudaAllocation(size_t bytes, const char* what = Kind::kName) { allocate(bytes, what); }
+  ~CudaAllocation() { release(); }
+  CudaAllocation(CudaAllocation&& o) noexcept
+      : ptr_(std::exchange(o.ptr_, nullptr)), bytes_(std::exchange(o.bytes_, 0)) {}
+  CudaAllocation& operator=(CudaAllocation&& o) noexcept {
     if (this != &o) {
       release();
       ptr_ = std::exchange(o.ptr_, nullptr);
@@ -22,24 +26,24 @@ class DeviceBuffer {
     }
     return *this;
   }
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+  CudaAllocation(const CudaAllocation&) = delete;
+  CudaAllocation& operator=(const CudaAllocation&) = delete;
 
-  void allocate(size_t bytes, const char* what = "cudaMalloc") {
+  void allocate(size_t bytes, const char* what = Kind::kName) {
     release();
     if (bytes == 0) return;
-    cuda_check(cudaMalloc(&ptr_, bytes), what);
+    cuda_check(Kind::allocate(&ptr_, bytes), what);
     bytes_ = bytes;
   }
   // Grows (never shrinks) to at least `bytes`; contents are not kept. True when it moved (so
   // whatever captured the old address, a CUDA graph say, must be rebuilt).
-  bool reserve(size_t bytes, const char* what = "cudaMalloc") {
+  bool reserve(size_t bytes, const char* what = Kind::kName) {
     if (bytes <= bytes_) return false;
     allocate(bytes, what);
     return true;
   }
   void release() {
-    if (ptr_) cudaFree(ptr_);
+    if (ptr_) Kind::free(ptr_);
     ptr_ = nullptr;
     bytes_ = 0;
   }
@@ -52,40 +56,23 @@ class DeviceBuffer {
   size_t bytes_ = 0;
 };
 
-}  // namespace stride::cuda
-
-namespace stride::cuda {
-
+struct DeviceMemory {
+  static constexpr const char* kName = "cudaMalloc";
+  static cudaError_t allocate(void** p, size_t bytes) { return cudaMalloc(p, bytes); }
+  static void free(void* p) { cudaFree(p); }
+};
 // Page-locked host memory for a step's small uploads and downloads: a copy from pageable memory
 // goes through a driver staging copy (a download also waits for it), a pinned one is one DMA. The
 // copy runs later on the stream, so the host must not rewrite the buffer before it has (see
 // CudaBackend's upload events).
-class PinnedBuffer {
- public:
-  PinnedBuffer() = default;
-  ~PinnedBuffer() { release(); }
-  PinnedBuffer(const PinnedBuffer&) = delete;
-  PinnedBuffer& operator=(const PinnedBuffer&) = delete;
-
-  // Grows (never shrinks) to at least `bytes`; contents are not kept.
-  void reserve(size_t bytes, const char* what) {
-    if (bytes <= bytes_) return;
-    release();
-    cuda_check(cudaMallocHost(&ptr_, bytes), what);
-    bytes_ = bytes;
-  }
-  void release() {
-    if (ptr_) cudaFreeHost(ptr_);
-    ptr_ = nullptr;
-    bytes_ = 0;
-  }
-  template <typename T = void>
-  T* as() const { return static_cast<T*>(ptr_); }
-
- private:
-  void* ptr_ = nullptr;
-  size_t bytes_ = 0;
+struct PinnedHostMemory {
+  static constexpr const char* kName = "cudaMallocHost";
+  static cudaError_t allocate(void** p, size_t bytes) { return cudaMallocHost(p, bytes); }
+  static void free(void* p) { cudaFreeHost(p); }
 };
+
+using DeviceBuffer = CudaAllocation<DeviceMemory>;
+using PinnedBuffer = CudaAllocation<PinnedHostMemory>;
 
 // A CUDA event (RAII), recorded after an upload from a PinnedBuffer.
 class Event {
