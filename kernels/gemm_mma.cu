@@ -1,4 +1,5 @@
 #include "kernels/gemm_mma.cuh"
+#include "kernels/swiglu.cuh"
 
 #include <cooperative_groups.h>
 
@@ -49,8 +50,7 @@ __device__ __forceinline__ float4 load_input(const float* __restrict__ x, int k,
   if constexpr (IN == kInSwiGlu) {
     const float4 g = __ldg(reinterpret_cast<const float4*>(x + int64_t(tok) * 2 * k + idx));
     const float4 u = __ldg(reinterpret_cast<const float4*>(x + int64_t(tok) * 2 * k + k + idx));
-    return make_float4(g.x / (1.f + expf(-g.x)) * u.x, g.y / (1.f + expf(-g.y)) * u.y,
-                       g.z / (1.f + expf(-g.z)) * u.z, g.w / (1.f + expf(-g.w)) * u.w);
+    return make_float4(silu_mul(g.x, u.x), silu_mul(g.y, u.y), silu_mul(g.z, u.z), silu_mul(g.w, u.w));
   } else {
     const float4 p = __ldg(reinterpret_cast<const float4*>(x + int64_t(tok) * k + idx));
     if constexpr (IN == kInRmsNorm) {
@@ -117,16 +117,65 @@ __device__ __forceinline__ void chunk_product(const uint4 (&wv)[MT][2][CK / 32],
   }
 }
 
+// The epilogue's pairing of weight rows (see launch_gemm_mma_swiglu): none, or tile T of a w-wide
+// group takes rows d0 .. d0 + 7 and w/2 + d0 .. w/2 + d0 + 7 of group T / (w/16), d0 = 8·(T % (w/16)).
+enum : int { kPairNone = 0, kPairSwiGlu = 1, kPairQkvRope = 2 };
+struct PairTile {
+  int group, i;  // the group, and the pair's index (< w/2) of this thread's row g
+};
+template <int PAIR>
+__device__ __forceinline__ int pair_width(int n, const QkvRopeArgs& ep) {
+  return PAIR == kPairSwiGlu ? n : ep.head_dim;
+}
+__device__ __forceinline__ PairTile pair_tile(int tile, int width, int g) {
+  const int per = width / 16, group = tile / per;
+  return {group, (tile - group * per) * 8 + g};
+}
+
+// The q/k/v epilogue of one token's pair (a, b) = columns (c0, c0 + head_dim/2) of group (head)
+// `group`: exactly qkv_rope_kernel's bias, rotation and stores.
+__device__ __forceinline__ void qkv_rope_store(const QkvRopeArgs& ep, int tok, int group, int i, float a, float b) {
+  const int hd = ep.head_dim, half = hd / 2, kv_width = ep.kv_heads * hd;
+  const int c0 = group * hd + i, c1 = c0 + half;
+  if (ep.bias) {
+    a += ep.bias[c0];
+    b += ep.bias[c1];
+  }
+  if (group < ep.heads) {
+    const float2 r = rope_rotate(a, b, ep.rope[int64_t(tok) * half + i]);
+    float* qt = ep.q + int64_t(tok) * ep.heads * hd;
+    qt[c0] = r.x;
+    qt[c1] = r.y;
+    return;
+  }
+  const int slot = (ep.base_slot ? *ep.base_slot : 0) + ep.first_slot + tok;
+  const int64_t row = kv_row(ep.kv, slot) * kv_width;
+  if (group < ep.heads + ep.kv_heads) {
+    const float2 r = rope_rotate(a, b, ep.rope[int64_t(tok) * half + i]);
+    const int kc = c0 - ep.heads * hd;
+    ep.kv.k[row + kc] = __float2bfloat16(r.x);
+    ep.kv.k[row + kc + half] = __float2bfloat16(r.y);
+  } else {
+    const int vc = c0 - (ep.heads + ep.kv_heads) * hd;
+    ep.kv.v[row + vc] = __float2bfloat16(a);
+    ep.kv.v[row + vc + half] = __float2bfloat16(b);
+  }
+}
+
 // Block: MT × 16 weight rows, 8·NT tokens of the token group blockIdx.x; warp w takes k chunks
 // w, w + 8, w + 16, ... in increasing order, then the warps' sums meet in a fixed tree.
 // THIN (products with fewer k chunks than warps, where the k split would leave warps idle: the
 // tiny model's k = 128): the block has 8 × MT × 16 rows, each warp its own MT × 16 of them, and a
 // warp takes every chunk in increasing order; no cross-warp sum. Which form a product takes
 // depends on k alone, so either way a token's result does not depend on the step's size.
-template <int NT, int MT, int U, int CK, bool SPLIT, int IN = kInPlain, bool ADD = false, bool THIN = false>
+// PAIR (kPairSwiGlu, kPairQkvRope): the tiles pair rows as pair_tile says and the epilogue is the
+// op's (n a multiple of the pair width, itself a multiple of 16).
+template <int NT, int MT, int U, int CK, bool SPLIT, int IN = kInPlain, bool ADD = false, bool THIN = false,
+          int PAIR = kPairNone>
 __global__ void __launch_bounds__(kWarps * 32) gemm_mma_kernel(const float* __restrict__ x, int m, int k,
                                                                const bf16* __restrict__ w, int n, float* __restrict__ y,
-                                                               const bf16* __restrict__ norm, float eps) {
+                                                               const bf16* __restrict__ norm, float eps,
+                                                               const QkvRopeArgs ep) {
   constexpr int V = CK / 32;  // 16-byte weight loads per row per chunk
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int g = lane >> 2, tig = lane & 3;
@@ -145,7 +194,12 @@ __global__ void __launch_bounds__(kWarps * 32) gemm_mma_kernel(const float* __re
   for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
-      const int r = row0 + mt * 16 + h * 8 + g;
+      int r = row0 + mt * 16 + h * 8 + g;
+      if constexpr (PAIR != kPairNone) {
+        const int width = pair_width<PAIR>(n, ep);
+        const PairTile p = pair_tile(row0 / 16 + mt, width, g);
+        r = (row0 / 16 + mt) * 16 < n ? p.group * width + h * (width / 2) + p.i : n;
+      }
       wok[mt][h] = r < n;
       wp[mt][h] = reinterpret_cast<const uint4*>(w + int64_t(min(r, n - 1)) * k) + tig * V;
     }
@@ -323,6 +377,28 @@ __global__ void __launch_bounds__(kWarps * 32) gemm_mma_kernel(const float* __re
   }
   if (warp != 0) return;
   }
+  if constexpr (PAIR != kPairNone) {
+    // acc[..][0..1]: row g of the tile (the pair's first member) for tokens 2·tig, 2·tig + 1;
+    // acc[..][2..3]: row g + 8 (its second member) for the same tokens.
+    const int width = pair_width<PAIR>(n, ep);
+#pragma unroll
+    for (int mt = 0; mt < MT; ++mt) {
+      if ((row0 / 16 + mt) * 16 >= n) continue;
+      const PairTile p = pair_tile(row0 / 16 + mt, width, g);
+#pragma unroll
+      for (int t = 0; t < NT; ++t)
+#pragma unroll
+        for (int e = 0; e < 2; ++e) {
+          const int tok = tok0 + t * 8 + tig * 2 + e;
+          if (tok >= m) continue;
+          if constexpr (PAIR == kPairSwiGlu) {
+            y[int64_t(tok) * (n / 2) + p.i] = silu_mul(acc[mt][t][e], acc[mt][t][e + 2]);
+          } else {
+            qkv_rope_store(ep, tok, p.group, p.i, acc[mt][t][e], acc[mt][t][e + 2]);
+          }
+        }
+    }
+  } else {
 #pragma unroll
   for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
@@ -339,6 +415,7 @@ __global__ void __launch_bounds__(kWarps * 32) gemm_mma_kernel(const float* __re
           }
         }
       }
+  }
 }
 
 // Split-K for the products with few row blocks and a deep k (the down products of the 0.5B and
@@ -402,14 +479,15 @@ int gemm_mma_slices(int n, int k, int chunk_k) {
   return std::max(1, std::min({kMaxSlices, want, chunks / kMinSliceChunks}));
 }
 
-template <int NT, int MT, int U, int CK, bool SPLIT, int IN = kInPlain, bool ADD = false, bool THIN = false>
+template <int NT, int MT, int U, int CK, bool SPLIT, int IN = kInPlain, bool ADD = false, bool THIN = false,
+          int PAIR = kPairNone>
 void launch(const float* x, int m, int k, const bf16* w, int n, float* y, cudaStream_t s, const bf16* norm = nullptr,
-            float eps = 0.f) {
+            float eps = 0.f, const QkvRopeArgs& ep = {}) {
   const int slices = THIN ? 1 : gemm_mma_slices(n, k, CK);
   const int block_rows = (THIN ? kWarps : 1) * MT * 16;
   const dim3 grid((m + 8 * NT - 1) / (8 * NT), (n + block_rows - 1) / block_rows, slices);
-  launch_kernel_clustered("gemm_mma", true, slices, gemm_mma_kernel<NT, MT, U, CK, SPLIT, IN, ADD, THIN>, grid,
-                          kWarps * 32, 0, s, x, m, k, w, n, y, norm, eps);
+  launch_kernel_clustered("gemm_mma", true, slices, gemm_mma_kernel<NT, MT, U, CK, SPLIT, IN, ADD, THIN, PAIR>, grid,
+                          kWarps * 32, 0, s, x, m, k, w, n, y, norm, eps, ep);
 }
 
 // Products with fewer k chunks than warps (see THIN). Each warp has all of k, so a round loads
@@ -419,20 +497,20 @@ void launch(const float* x, int m, int k, const bf16* w, int n, float* y, cudaSt
 // products of 8192 rows or more (the LM head) read their weights once for up to 16 tokens.
 // Measured on the H100, tiny model, ncu at base clocks: LM head 37.6 us (k-split, M=1) -> 19.2
 // (thin, M=1); at M=12 29.6 with two groups of 8 tokens.
-template <int CK, bool SPLIT, int IN = kInPlain, bool ADD = false>
+template <int CK, bool SPLIT, int IN = kInPlain, bool ADD = false, int PAIR = kPairNone>
 void launch_thin(const float* x, int m, int k, const bf16* w, int n, float* y, cudaStream_t s, int nt,
-                 const bf16* norm = nullptr, float eps = 0.f) {
+                 const bf16* norm = nullptr, float eps = 0.f, const QkvRopeArgs& ep = {}) {
   constexpr int U = CK == 32 ? 4 : 2;
   if (nt == 0 && n >= 8192) nt = m <= 8 ? 1 : m <= 16 ? 2 : m <= 32 ? 4 : 8;
   if (nt == 0) nt = m <= 16 ? 1 : m <= 32 ? 2 : 4;
   if constexpr (IN != kInPlain || ADD) {
-    launch<1, 1, U, CK, SPLIT, IN, ADD, true>(x, m, k, w, n, y, s, norm, eps);  // fused: decode steps of <= 8 tokens
+    launch<1, 1, U, CK, SPLIT, IN, ADD, true, PAIR>(x, m, k, w, n, y, s, norm, eps, ep);  // fused: decode steps of <= 8 tokens
   } else {
     switch (nt) {
-      case 1: launch<1, 1, U, CK, SPLIT, IN, ADD, true>(x, m, k, w, n, y, s, norm, eps); break;
-      case 2: launch<2, 1, U, CK, SPLIT, IN, ADD, true>(x, m, k, w, n, y, s, norm, eps); break;
-      case 4: launch<4, 1, U, CK, SPLIT, IN, ADD, true>(x, m, k, w, n, y, s, norm, eps); break;
-      default: launch<8, 1, U, CK, SPLIT, IN, ADD, true>(x, m, k, w, n, y, s, norm, eps); break;
+      case 1: launch<1, 1, U, CK, SPLIT, IN, ADD, true, PAIR>(x, m, k, w, n, y, s, norm, eps, ep); break;
+      case 2: launch<2, 1, U, CK, SPLIT, IN, ADD, true, PAIR>(x, m, k, w, n, y, s, norm, eps, ep); break;
+      case 4: launch<4, 1, U, CK, SPLIT, IN, ADD, true, PAIR>(x, m, k, w, n, y, s, norm, eps, ep); break;
+      default: launch<8, 1, U, CK, SPLIT, IN, ADD, true, PAIR>(x, m, k, w, n, y, s, norm, eps, ep); break;
     }
   }
 }
@@ -478,28 +556,29 @@ std::pair<int, int> depth_override() {
 // (MT: m-tiles per warp; the block's 8 warps share the rows and split k, so activation bytes
 // read per weight byte are NT/MT·2 with split activations) and the load depth U are picked by
 // size for speed; none changes a token's arithmetic.
-template <int CK, bool SPLIT>
-void launch_tiles(const float* x, int m, int k, const bf16* w, int n, float* y, cudaStream_t s, int nt = 0, int mt = 0) {
+template <int CK, bool SPLIT, int PAIR = kPairNone>
+void launch_tiles(const float* x, int m, int k, const bf16* w, int n, float* y, cudaStream_t s, int nt = 0, int mt = 0,
+                  const QkvRopeArgs& ep = {}) {
   constexpr int U = CK == 32 ? 4 : 2, UB = U / 2;
   if (is_thin(k, CK)) {
-    launch_thin<CK, SPLIT>(x, m, k, w, n, y, s, nt);
+    launch_thin<CK, SPLIT, kInPlain, false, PAIR>(x, m, k, w, n, y, s, nt, nullptr, 0.f, ep);
     return;
   }
   if (nt == 0 && m <= 8) {
     if constexpr (CK == 64) {
       const auto [u1, u2] = depth_override();
       if (n >= 8192) {
-        if (u2 == 2) launch<1, 2, 2, CK, SPLIT>(x, m, k, w, n, y, s);
-        else launch<1, 2, kDecodeDepthWide, CK, SPLIT>(x, m, k, w, n, y, s);
+        if (u2 == 2) launch<1, 2, 2, CK, SPLIT, kInPlain, false, false, PAIR>(x, m, k, w, n, y, s, nullptr, 0.f, ep);
+        else launch<1, 2, kDecodeDepthWide, CK, SPLIT, kInPlain, false, false, PAIR>(x, m, k, w, n, y, s, nullptr, 0.f, ep);
       } else {
         const int depth = u1 > 0 ? u1 : decode_depth(n);
-        if (depth == 4) launch<1, 1, 4, CK, SPLIT>(x, m, k, w, n, y, s);
-        else if (depth == 2) launch<1, 1, 2, CK, SPLIT>(x, m, k, w, n, y, s);
-        else launch<1, 1, 1, CK, SPLIT>(x, m, k, w, n, y, s);
+        if (depth == 4) launch<1, 1, 4, CK, SPLIT, kInPlain, false, false, PAIR>(x, m, k, w, n, y, s, nullptr, 0.f, ep);
+        else if (depth == 2) launch<1, 1, 2, CK, SPLIT, kInPlain, false, false, PAIR>(x, m, k, w, n, y, s, nullptr, 0.f, ep);
+        else launch<1, 1, 1, CK, SPLIT, kInPlain, false, false, PAIR>(x, m, k, w, n, y, s, nullptr, 0.f, ep);
       }
     } else {
-      if (n >= 8192) launch<1, 2, U, CK, SPLIT>(x, m, k, w, n, y, s);
-      else launch<1, 1, U, CK, SPLIT>(x, m, k, w, n, y, s);
+      if (n >= 8192) launch<1, 2, U, CK, SPLIT, kInPlain, false, false, PAIR>(x, m, k, w, n, y, s, nullptr, 0.f, ep);
+      else launch<1, 1, U, CK, SPLIT, kInPlain, false, false, PAIR>(x, m, k, w, n, y, s, nullptr, 0.f, ep);
     }
     return;
   }
@@ -515,17 +594,17 @@ void launch_tiles(const float* x, int m, int k, const bf16* w, int n, float* y, 
     mt = 2;
   }
   switch (nt * 10 + mt) {
-    case 11: launch<1, 1, UB, CK, SPLIT>(x, m, k, w, n, y, s); break;
-    case 12: launch<1, 2, UB, CK, SPLIT>(x, m, k, w, n, y, s); break;
-    case 14: launch<1, 4, UB, CK, SPLIT>(x, m, k, w, n, y, s); break;
-    case 21: launch<2, 1, UB, CK, SPLIT>(x, m, k, w, n, y, s); break;
-    case 22: launch<2, 2, UB, CK, SPLIT>(x, m, k, w, n, y, s); break;
-    case 24: launch<2, 4, UB, CK, SPLIT>(x, m, k, w, n, y, s); break;
-    case 41: launch<4, 1, UB, CK, SPLIT>(x, m, k, w, n, y, s); break;
-    case 42: launch<4, 2, UB, CK, SPLIT>(x, m, k, w, n, y, s); break;
-    case 44: launch<4, 4, UB, CK, SPLIT>(x, m, k, w, n, y, s); break;
-    case 81: launch<8, 1, UB, CK, SPLIT>(x, m, k, w, n, y, s); break;
-    default: launch<8, 2, UB, CK, SPLIT>(x, m, k, w, n, y, s); break;
+    case 11: launch<1, 1, UB, CK, SPLIT, kInPlain, false, false, PAIR>(x, m, k, w, n, y, s, nullptr, 0.f, ep); break;
+    case 12: launch<1, 2, UB, CK, SPLIT, kInPlain, false, false, PAIR>(x, m, k, w, n, y, s, nullptr, 0.f, ep); break;
+    case 14: launch<1, 4, UB, CK, SPLIT, kInPlain, false, false, PAIR>(x, m, k, w, n, y, s, nullptr, 0.f, ep); break;
+    case 21: launch<2, 1, UB, CK, SPLIT, kInPlain, false, false, PAIR>(x, m, k, w, n, y, s, nullptr, 0.f, ep); break;
+    case 22: launch<2, 2, UB, CK, SPLIT, kInPlain, false, false, PAIR>(x, m, k, w, n, y, s, nullptr, 0.f, ep); break;
+    case 24: launch<2, 4, UB, CK, SPLIT, kInPlain, false, false, PAIR>(x, m, k, w, n, y, s, nullptr, 0.f, ep); break;
+    case 41: launch<4, 1, UB, CK, SPLIT, kInPlain, false, false, PAIR>(x, m, k, w, n, y, s, nullptr, 0.f, ep); break;
+    case 42: launch<4, 2, UB, CK, SPLIT, kInPlain, false, false, PAIR>(x, m, k, w, n, y, s, nullptr, 0.f, ep); break;
+    case 44: launch<4, 4, UB, CK, SPLIT, kInPlain, false, false, PAIR>(x, m, k, w, n, y, s, nullptr, 0.f, ep); break;
+    case 81: launch<8, 1, UB, CK, SPLIT, kInPlain, false, false, PAIR>(x, m, k, w, n, y, s, nullptr, 0.f, ep); break;
+    default: launch<8, 2, UB, CK, SPLIT, kInPlain, false, false, PAIR>(x, m, k, w, n, y, s, nullptr, 0.f, ep); break;
   }
 }
 
@@ -572,6 +651,47 @@ void launch_gemm_mma_tiled(const float* x, bool split, int m, int k, const bf16*
     else launch_tiles<32, false>(x, m, k, w, n, y, s, nt, mt);
   }
   check_launch("gemm_mma (tiled)");
+}
+
+namespace {
+void check_product(const char* what, int k, const bf16* w, const float* x) {
+  if (!gemm_mma_supports(k) || (reinterpret_cast<uintptr_t>(w) & 15) || (reinterpret_cast<uintptr_t>(x) & 15))
+    throw Error(std::string(what) + ": k = " + std::to_string(k) + " must be a multiple of 32 with 16-byte aligned rows");
+}
+
+template <int PAIR>
+void launch_paired(const float* x, bool split, int m, int k, const bf16* w, int n, float* y, const QkvRopeArgs& ep,
+                   cudaStream_t s) {
+  if (gemm_mma_chunk(k) == 64) {
+    if (split) launch_tiles<64, true, PAIR>(x, m, k, w, n, y, s, 0, 0, ep);
+    else launch_tiles<64, false, PAIR>(x, m, k, w, n, y, s, 0, 0, ep);
+  } else {
+    if (split) launch_tiles<32, true, PAIR>(x, m, k, w, n, y, s, 0, 0, ep);
+    else launch_tiles<32, false, PAIR>(x, m, k, w, n, y, s, 0, 0, ep);
+  }
+}
+}  // namespace
+
+void launch_gemm_mma_swiglu(const float* x, bool split, int m, int k, const bf16* w, int n, float* y, cudaStream_t s) {
+  if (m <= 0 || n <= 0) return;
+  check_product("gemm_mma (SwiGLU)", k, w, x);
+  if (n % 16 != 0) throw Error("gemm_mma (SwiGLU): the gate/up rows (" + std::to_string(n) + ") must be a multiple of 16");
+  if (m > kGemmEpilogueMaxTokens || (n + 15) / 16 > 65535) throw Error("gemm_mma (SwiGLU): step or product too large");
+  launch_paired<kPairSwiGlu>(x, split, m, k, w, n, y, QkvRopeArgs{}, s);
+  check_launch("gemm_mma (SwiGLU)");
+}
+
+void launch_gemm_mma_qkv_rope(const float* x, bool split, int m, int k, const bf16* w, const QkvRopeArgs& a,
+                              cudaStream_t s) {
+  if (m <= 0) return;
+  check_product("gemm_mma (q/k/v)", k, w, x);
+  if (a.heads <= 0 || a.kv_heads <= 0 || a.head_dim <= 0 || a.head_dim % 16 != 0 || !a.rope || !a.q || !a.kv.k ||
+      !a.kv.v || !a.kv.block_table || a.kv.block_size <= 0)
+    throw Error("gemm_mma (q/k/v): needs heads, a head_dim that is a multiple of 16, the rotation table, q and the cache");
+  const int n = (a.heads + 2 * a.kv_heads) * a.head_dim;
+  if (m > kGemmEpilogueMaxTokens || (n + 15) / 16 > 65535) throw Error("gemm_mma (q/k/v): step or product too large");
+  launch_paired<kPairQkvRope>(x, split, m, k, w, n, nullptr, a, s);
+  check_launch("gemm_mma (q/k/v)");
 }
 
 namespace {

@@ -15,6 +15,7 @@
 // activation instead of the 8 of plain bf16 rounding (`split` false).
 #pragma once
 #include "kernels/common.cuh"
+#include "kernels/qkv_rope.cuh"
 
 namespace stride::cuda {
 
@@ -57,6 +58,34 @@ struct GemmFusion {
   bool add_into_y = false;  // y += x·wᵀ (the residual add of the next add_rmsnorm) instead of y =
 };
 constexpr int kGemmFusedMaxTokens = 8;
+
+// Products that end in the op which would otherwise run as the next kernel (decode and
+// verification steps). A 16-row mma tile pairs the rows
+// the op combines, i and i + w/2 of each w-wide group of weight rows, so a thread holds both values
+// of a pair; the order over k is that of launch_gemm_mma and the op evaluates the expressions of its
+// kernel, so the bits are those of the product followed by that kernel (one launch and the float32
+// round trip of the product's output fewer).
+// Steps of at most kGemmEpilogueMaxTokens tokens: with more, each block's epilogue (one warp, the
+// op's loads and stores) is a serial tail repeated over several waves of blocks, and the separate
+// kernels measured faster (H100, --step-costs, 7B M=64 16.45 -> 17.06 ms with these epilogues;
+// M=1 and M=16 the same or faster at every shape: tiny M=1 0.233 -> 0.212 ms, 0.5B 1.057 -> 0.978).
+constexpr int kGemmEpilogueMaxTokens = 16;
+// SwiGLU: w = [gate; up] (n rows, n/2 of each, n/2 a multiple of 8), y [m, n/2] = silu(gate)·up
+// (swiglu.cu; w-wide group: all n rows).
+void launch_gemm_mma_swiglu(const float* x, bool split, int m, int k, const bf16* w, int n, float* y, cudaStream_t s);
+// The q/k/v projection ((heads + 2·kv_heads)·head_dim rows, head_dim a multiple of 16) with
+// qkv_rope's bias, rotation, q output and paged k/v stores (qkv_rope.cuh; group: one head).
+struct QkvRopeArgs {
+  const float* bias = nullptr;  // may be null
+  const float2* rope = nullptr;  // launch_rope_table's table of these m tokens
+  int heads = 0, kv_heads = 0, head_dim = 0;
+  float* q = nullptr;
+  KvLayer kv;
+  const int32_t* base_slot = nullptr;  // may be null
+  int first_slot = 0;
+};
+void launch_gemm_mma_qkv_rope(const float* x, bool split, int m, int k, const bf16* w, const QkvRopeArgs& a,
+                              cudaStream_t s);
 void launch_gemm_mma_fused(const float* x, bool split, int m, int k, const bf16* w, int n, float* y,
                            const GemmFusion& fusion, cudaStream_t s);
 }

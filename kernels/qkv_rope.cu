@@ -32,7 +32,7 @@ __global__ void __launch_bounds__(kThreads) qkv_rope_kernel(const float* __restr
   pdl_wait_then_release();
   const float* src = qkv + int64_t(token) * width;
   const int slot = (base_slot ? *base_slot : 0) + first_slot + token;
-  const int64_t row = int64_t(kv.block_table[slot / kv.block_size]) * kv.block_size + slot % kv.block_size;
+  const int64_t row = kv_row(kv, slot);
   if (!rotate) {
     float v = src[c0];
     if (bias) v += b0;
@@ -44,9 +44,8 @@ __global__ void __launch_bounds__(kThreads) qkv_rope_kernel(const float* __restr
     a += b0;
     b += b1;
   }
-  const float2 cs = rope[int64_t(token) * half + i];
-  const float c = cs.x, sn = cs.y;
-  const float ra = a * c - b * sn, rb = b * c + a * sn;
+  const float2 r = rope_rotate(a, b, rope[int64_t(token) * half + i]);
+  const float ra = r.x, rb = r.y;
   if (h < heads) {
     float* qt = q + int64_t(token) * heads * head_dim;
     qt[c0] = ra;

@@ -16,6 +16,18 @@ struct KvLayer {
   int block_size = 16;
 };
 
+#ifdef __CUDACC__
+// The rotate-half rotation of the pair (a, b) = (x[i], x[i + head_dim / 2]) by (cos, sin) = cs: the
+// one expression of qkv_rope and of the q/k/v product's epilogue, so they agree bit for bit.
+__device__ __forceinline__ float2 rope_rotate(float a, float b, float2 cs) {
+  return make_float2(a * cs.x - b * cs.y, b * cs.x + a * cs.y);
+}
+// The cache row of slot `slot` (see KvLayer).
+__device__ __forceinline__ int64_t kv_row(const KvLayer& kv, int slot) {
+  return int64_t(kv.block_table[slot / kv.block_size]) * kv.block_size + slot % kv.block_size;
+}
+#endif
+
 // The rotation of each new token (the same in every layer, so computed once per step): table[t][i] =
 // (cos, sin) of angle = float(positions[t]) * inv_freq[i], i < head_dim / 2.
 void launch_rope_table(const int32_t* positions, const float* inv_freq, int n, int head_dim, float2* table,

@@ -23,7 +23,7 @@ __global__ void __launch_bounds__(kThreads) swiglu_kernel(const In* __restrict__
   for (int row = blockIdx.y; row < rows; row += gridDim.y) {
     const In* r = gu + int64_t(row) * 2 * inter;
     const float g = load(r + c), u = load(r + inter + c);
-    store(out + int64_t(row) * inter + c, g / (1.f + expf(-g)) * u);
+    store(out + int64_t(row) * inter + c, silu_mul(g, u));
   }
 }
 
@@ -36,7 +36,7 @@ __global__ void __launch_bounds__(kThreads) swiglu_bf16x2_kernel(const __nv_bflo
   for (int row = blockIdx.y; row < rows; row += gridDim.y) {
     const __nv_bfloat162* r = gu + int64_t(row) * 2 * inter2;
     const float2 g = __bfloat1622float2(r[c]), u = __bfloat1622float2(r[inter2 + c]);
-    out[int64_t(row) * inter2 + c] = __floats2bfloat162_rn(g.x / (1.f + expf(-g.x)) * u.x, g.y / (1.f + expf(-g.y)) * u.y);
+    out[int64_t(row) * inter2 + c] = __floats2bfloat162_rn(silu_mul(g.x, u.x), silu_mul(g.y, u.y));
   }
 }
 

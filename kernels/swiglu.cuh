@@ -3,6 +3,11 @@
 #include "kernels/common.cuh"
 
 namespace stride::cuda {
+#ifdef __CUDACC__
+// silu(g) * u: the one expression every SwiGLU path evaluates (this kernel, the fused product
+// inputs and the gate/up product's epilogue), so they agree bit for bit.
+__device__ __forceinline__ float silu_mul(float g, float u) { return g / (1.f + expf(-g)) * u; }
+#endif
 void launch_swiglu(const float* gate_up, int n, int inter, float* out, cudaStream_t s);
 // The same writing bf16 (round to nearest), for a prompt step's cuBLAS down product.
 void launch_swiglu_bf16(const float* gate_up, int n, int inter, bf16* out, cudaStream_t s);

@@ -515,6 +515,13 @@ class CudaBackend final : public Backend {
     // directly (default; STRIDE_CUDA_PREFILL_BF16=0 turns it off): the same rounded values without a float32 copy and a
     // conversion pass (~200 MB of traffic per layer at 2048 tokens of the 1.5B shape).
     const bool bf16_inputs = !invariant && prefill_bf16_;
+    // Decode and verification steps of up to 16 tokens end their q/k/v and gate/up products in
+    // qkv_rope and SwiGLU (gemm_mma.cuh: two launches per layer fewer, same bits, so a token's
+    // logits do not depend on which path its step took; STRIDE_CUDA_EPILOGUES=0 turns it off).
+    const bool mma = invariant && !fused && m <= kGemmEpilogueMaxTokens && mode_ != MatmulMode::Gemv && epilogues_ &&
+                     gemm_mma_supports(h);
+    const bool qkv_epilogue = mma && hd % 16 == 0;
+    const bool swiglu_epilogue = mma && inter % 8 == 0 && gemm_mma_supports(inter);
     for (int l = 0; l < cfg_.num_layers; ++l) {
       const DeviceLayer& L = model_->layers[l];
       const KvLayer kv = kv_.layer(l);
@@ -530,9 +537,23 @@ class CudaBackend final : public Backend {
         cublas_matmul(xb_.as<bf16>(), m, h, L.qkv, qkv_w, qkv_.as<float>());
       } else {
         launch_add_rmsnorm(residual, l == 0 ? nullptr : delta, L.input_norm, m, h, eps, x, s);
-        matmul(invariant, x, m, h, L.qkv, qkv_w, qkv_.as<float>());
+        if (!qkv_epilogue) matmul(invariant, x, m, h, L.qkv, qkv_w, qkv_.as<float>());
       }
-      launch_qkv_rope(qkv_.as<float>(), L.qkv_bias, rope, m, H, KV, hd, q_.as<float>(), kv, len_dev, i0, s);
+      if (qkv_epilogue) {
+        QkvRopeArgs qa;
+        qa.bias = L.qkv_bias;
+        qa.rope = rope;
+        qa.heads = H;
+        qa.kv_heads = KV;
+        qa.head_dim = hd;
+        qa.q = q_.as<float>();
+        qa.kv = kv;
+        qa.base_slot = len_dev;
+        qa.first_slot = i0;
+        launch_gemm_mma_qkv_rope(x, split, m, h, L.qkv, qa, s);
+      } else {
+        launch_qkv_rope(qkv_.as<float>(), L.qkv_bias, rope, m, H, KV, hd, q_.as<float>(), kv, len_dev, i0, s);
+      }
       AttentionArgs a;
       a.q = q_.as<float>();
       a.out = attn_.as<float>();
@@ -595,6 +616,12 @@ class CudaBackend final : public Backend {
         continue;
       }
       launch_add_rmsnorm(residual, delta, L.post_attn_norm, m, h, eps, x, s);
+      if (swiglu_epilogue) {
+        // The activations go to gu_ (x is this product's input).
+        launch_gemm_mma_swiglu(x, split, m, h, L.gate_up, 2 * inter, gu_.as<float>(), s);
+        matmul(invariant, gu_.as<float>(), m, inter, L.down, h, delta);
+        continue;
+      }
       matmul(invariant, x, m, h, L.gate_up, 2 * inter, gu_.as<float>());
       launch_swiglu(gu_.as<float>(), m, inter, x, s);
       matmul(invariant, x, m, inter, L.down, h, delta);
@@ -655,6 +682,7 @@ class CudaBackend final : public Backend {
   // the norm and SwiGLU of its inputs).
   bool prefill_bf16_ = env_not_off("STRIDE_CUDA_PREFILL_BF16");
   bool fused_decode_ = env_on("STRIDE_CUDA_FUSED_DECODE");
+  bool epilogues_ = env_not_off("STRIDE_CUDA_EPILOGUES");
   bool device_sampling_ = env_not_off("STRIDE_CUDA_DEVICE_SAMPLING");
   // The split attention's chunks merged by the last chunk block of each row (ticket counters)
   // instead of a second kernel; same arithmetic. STRIDE_CUDA_MERGE_IN_CHUNKS=0: the merge kernel.
