@@ -132,34 +132,14 @@ __device__ __forceinline__ PairTile pair_tile(int tile, int width, int g) {
   return {group, (tile - group * per) * 8 + g};
 }
 
-// The q/k/v epilogue of one token's pair (a, b) = columns (c0, c0 + head_dim/2) of group (head)
-// `group`: exactly qkv_rope_kernel's bias, rotation and stores.
+// The q/k/v epilogue of one token's pair: qkv_rope_kernel's bias add, then its store.
 __device__ __forceinline__ void qkv_rope_store(const QkvRopeArgs& ep, int tok, int group, int i, float a, float b) {
-  const int hd = ep.head_dim, half = hd / 2, kv_width = ep.kv_heads * hd;
-  const int c0 = group * hd + i, c1 = c0 + half;
   if (ep.bias) {
+    const int c0 = group * ep.head_dim + i;
     a += ep.bias[c0];
-    b += ep.bias[c1];
+    b += ep.bias[c0 + ep.head_dim / 2];
   }
-  if (group < ep.heads) {
-    const float2 r = rope_rotate(a, b, ep.rope[int64_t(tok) * half + i]);
-    float* qt = ep.q + int64_t(tok) * ep.heads * hd;
-    qt[c0] = r.x;
-    qt[c1] = r.y;
-    return;
-  }
-  const int slot = (ep.base_slot ? *ep.base_slot : 0) + ep.first_slot + tok;
-  const int64_t row = kv_row(ep.kv, slot) * kv_width;
-  if (group < ep.heads + ep.kv_heads) {
-    const float2 r = rope_rotate(a, b, ep.rope[int64_t(tok) * half + i]);
-    const int kc = c0 - ep.heads * hd;
-    ep.kv.k[row + kc] = __float2bfloat16(r.x);
-    ep.kv.k[row + kc + half] = __float2bfloat16(r.y);
-  } else {
-    const int vc = c0 - (ep.heads + ep.kv_heads) * hd;
-    ep.kv.v[row + vc] = __float2bfloat16(a);
-    ep.kv.v[row + vc + half] = __float2bfloat16(b);
-  }
+  qkv_rope_pair(ep, tok, group, i, a, b);
 }
 
 // Block: MT × 16 weight rows, 8·NT tokens of the token group blockIdx.x; warp w takes k chunks
@@ -490,6 +470,12 @@ void launch(const float* x, int m, int k, const bf16* w, int n, float* y, cudaSt
                           kWarps * 32, 0, s, x, m, k, w, n, y, norm, eps, ep);
 }
 
+// A plain-input product of tile NT × MT, depth U (launch_tiles' forms).
+template <int NT, int MT, int U, int CK, bool SPLIT, int PAIR>
+void launch_plain(const float* x, int m, int k, const bf16* w, int n, float* y, cudaStream_t s, const QkvRopeArgs& ep) {
+  launch<NT, MT, U, CK, SPLIT, kInPlain, false, false, PAIR>(x, m, k, w, n, y, s, nullptr, 0.f, ep);
+}
+
 // Products with fewer k chunks than warps (see THIN). Each warp has all of k, so a round loads
 // them all (at most 7): U = 2 for 64-wide chunks, 4 for 32-wide. The row tile plays no part in the
 // order. Token tiles: the few-block products (latency-bound) take one group of 8 up to 16 tokens, so
@@ -568,17 +554,17 @@ void launch_tiles(const float* x, int m, int k, const bf16* w, int n, float* y, 
     if constexpr (CK == 64) {
       const auto [u1, u2] = depth_override();
       if (n >= 8192) {
-        if (u2 == 2) launch<1, 2, 2, CK, SPLIT, kInPlain, false, false, PAIR>(x, m, k, w, n, y, s, nullptr, 0.f, ep);
-        else launch<1, 2, kDecodeDepthWide, CK, SPLIT, kInPlain, false, false, PAIR>(x, m, k, w, n, y, s, nullptr, 0.f, ep);
+        if (u2 == 2) launch_plain<1, 2, 2, CK, SPLIT, PAIR>(x, m, k, w, n, y, s, ep);
+        else launch_plain<1, 2, kDecodeDepthWide, CK, SPLIT, PAIR>(x, m, k, w, n, y, s, ep);
       } else {
         const int depth = u1 > 0 ? u1 : decode_depth(n);
-        if (depth == 4) launch<1, 1, 4, CK, SPLIT, kInPlain, false, false, PAIR>(x, m, k, w, n, y, s, nullptr, 0.f, ep);
-        else if (depth == 2) launch<1, 1, 2, CK, SPLIT, kInPlain, false, false, PAIR>(x, m, k, w, n, y, s, nullptr, 0.f, ep);
-        else launch<1, 1, 1, CK, SPLIT, kInPlain, false, false, PAIR>(x, m, k, w, n, y, s, nullptr, 0.f, ep);
+        if (depth == 4) launch_plain<1, 1, 4, CK, SPLIT, PAIR>(x, m, k, w, n, y, s, ep);
+        else if (depth == 2) launch_plain<1, 1, 2, CK, SPLIT, PAIR>(x, m, k, w, n, y, s, ep);
+        else launch_plain<1, 1, 1, CK, SPLIT, PAIR>(x, m, k, w, n, y, s, ep);
       }
     } else {
-      if (n >= 8192) launch<1, 2, U, CK, SPLIT, kInPlain, false, false, PAIR>(x, m, k, w, n, y, s, nullptr, 0.f, ep);
-      else launch<1, 1, U, CK, SPLIT, kInPlain, false, false, PAIR>(x, m, k, w, n, y, s, nullptr, 0.f, ep);
+      if (n >= 8192) launch_plain<1, 2, U, CK, SPLIT, PAIR>(x, m, k, w, n, y, s, ep);
+      else launch_plain<1, 1, U, CK, SPLIT, PAIR>(x, m, k, w, n, y, s, ep);
     }
     return;
   }
@@ -594,17 +580,17 @@ void launch_tiles(const float* x, int m, int k, const bf16* w, int n, float* y, 
     mt = 2;
   }
   switch (nt * 10 + mt) {
-    case 11: launch<1, 1, UB, CK, SPLIT, kInPlain, false, false, PAIR>(x, m, k, w, n, y, s, nullptr, 0.f, ep); break;
-    case 12: launch<1, 2, UB, CK, SPLIT, kInPlain, false, false, PAIR>(x, m, k, w, n, y, s, nullptr, 0.f, ep); break;
-    case 14: launch<1, 4, UB, CK, SPLIT, kInPlain, false, false, PAIR>(x, m, k, w, n, y, s, nullptr, 0.f, ep); break;
-    case 21: launch<2, 1, UB, CK, SPLIT, kInPlain, false, false, PAIR>(x, m, k, w, n, y, s, nullptr, 0.f, ep); break;
-    case 22: launch<2, 2, UB, CK, SPLIT, kInPlain, false, false, PAIR>(x, m, k, w, n, y, s, nullptr, 0.f, ep); break;
-    case 24: launch<2, 4, UB, CK, SPLIT, kInPlain, false, false, PAIR>(x, m, k, w, n, y, s, nullptr, 0.f, ep); break;
-    case 41: launch<4, 1, UB, CK, SPLIT, kInPlain, false, false, PAIR>(x, m, k, w, n, y, s, nullptr, 0.f, ep); break;
-    case 42: launch<4, 2, UB, CK, SPLIT, kInPlain, false, false, PAIR>(x, m, k, w, n, y, s, nullptr, 0.f, ep); break;
-    case 44: launch<4, 4, UB, CK, SPLIT, kInPlain, false, false, PAIR>(x, m, k, w, n, y, s, nullptr, 0.f, ep); break;
-    case 81: launch<8, 1, UB, CK, SPLIT, kInPlain, false, false, PAIR>(x, m, k, w, n, y, s, nullptr, 0.f, ep); break;
-    default: launch<8, 2, UB, CK, SPLIT, kInPlain, false, false, PAIR>(x, m, k, w, n, y, s, nullptr, 0.f, ep); break;
+    case 11: launch_plain<1, 1, UB, CK, SPLIT, PAIR>(x, m, k, w, n, y, s, ep); break;
+    case 12: launch_plain<1, 2, UB, CK, SPLIT, PAIR>(x, m, k, w, n, y, s, ep); break;
+    case 14: launch_plain<1, 4, UB, CK, SPLIT, PAIR>(x, m, k, w, n, y, s, ep); break;
+    case 21: launch_plain<2, 1, UB, CK, SPLIT, PAIR>(x, m, k, w, n, y, s, ep); break;
+    case 22: launch_plain<2, 2, UB, CK, SPLIT, PAIR>(x, m, k, w, n, y, s, ep); break;
+    case 24: launch_plain<2, 4, UB, CK, SPLIT, PAIR>(x, m, k, w, n, y, s, ep); break;
+    case 41: launch_plain<4, 1, UB, CK, SPLIT, PAIR>(x, m, k, w, n, y, s, ep); break;
+    case 42: launch_plain<4, 2, UB, CK, SPLIT, PAIR>(x, m, k, w, n, y, s, ep); break;
+    case 44: launch_plain<4, 4, UB, CK, SPLIT, PAIR>(x, m, k, w, n, y, s, ep); break;
+    case 81: launch_plain<8, 1, UB, CK, SPLIT, PAIR>(x, m, k, w, n, y, s, ep); break;
+    default: launch_plain<8, 2, UB, CK, SPLIT, PAIR>(x, m, k, w, n, y, s, ep); break;
   }
 }
 

@@ -74,16 +74,7 @@ constexpr int kGemmEpilogueMaxTokens = 16;
 // (swiglu.cu; w-wide group: all n rows).
 void launch_gemm_mma_swiglu(const float* x, bool split, int m, int k, const bf16* w, int n, float* y, cudaStream_t s);
 // The q/k/v projection ((heads + 2·kv_heads)·head_dim rows, head_dim a multiple of 16) with
-// qkv_rope's bias, rotation, q output and paged k/v stores (qkv_rope.cuh; group: one head).
-struct QkvRopeArgs {
-  const float* bias = nullptr;  // may be null
-  const float2* rope = nullptr;  // launch_rope_table's table of these m tokens
-  int heads = 0, kv_heads = 0, head_dim = 0;
-  float* q = nullptr;
-  KvLayer kv;
-  const int32_t* base_slot = nullptr;  // may be null
-  int first_slot = 0;
-};
+// qkv_rope's bias, rotation, q output and paged k/v stores (qkv_rope.cuh's qkv_rope_pair; group: one head).
 void launch_gemm_mma_qkv_rope(const float* x, bool split, int m, int k, const bf16* w, const QkvRopeArgs& a,
                               cudaStream_t s);
 void launch_gemm_mma_fused(const float* x, bool split, int m, int k, const bf16* w, int n, float* y,

@@ -5,64 +5,46 @@ namespace stride::cuda {
 constexpr int kThreads = 128;
 
 // Block (token, part): each thread owns one item of the token, a rotation pair (i, i + half) of a
-// q or k head or one v column, so a token's loads are all in flight at once (the former one block
-// per token walked 16 items per thread at the 7B shape, a memory round trip each: ~17 µs per call
-// under ncu). The arithmetic of every item is unchanged.
-__global__ void __launch_bounds__(kThreads) qkv_rope_kernel(const float* __restrict__ qkv, const float* __restrict__ bias,
-                                                            const float2* __restrict__ rope, int heads, int kv_heads,
-                                                            int head_dim, float* __restrict__ q, KvLayer kv,
-                                                            const int32_t* base_slot, int first_slot) {
+// q, k or v head, so a token's loads are all in flight at once (the former one block per token
+// walked 16 items per thread at the 7B shape, a memory round trip each: ~17 µs per call under ncu).
+__global__ void __launch_bounds__(kThreads) qkv_rope_kernel(const float* __restrict__ qkv, const QkvRopeArgs a) {
   const int token = blockIdx.x;
-  const int half = head_dim / 2;
-  const int width = (heads + 2 * kv_heads) * head_dim;
-  const int kv_width = kv_heads * head_dim;
-  const int pairs = (heads + kv_heads) * half;
+  const int half = a.head_dim / 2;
+  const int width = (a.heads + 2 * a.kv_heads) * a.head_dim;
   const int idx = blockIdx.y * kThreads + threadIdx.x;
-  if (idx >= pairs + kv_width) {
+  if (idx >= (a.heads + 2 * a.kv_heads) * half) {
     pdl_wait_then_release();
     return;
   }
   // Biases are weights, no kernel's output: read before waiting on the previous kernel.
-  const bool rotate = idx < pairs;
-  const int h = rotate ? idx / half : 0, i = rotate ? idx % half : 0;
-  const int v_off = (heads + kv_heads) * head_dim;  // v columns follow the q and k heads
-  const int c0 = rotate ? h * head_dim + i : v_off + (idx - pairs);
-  const int c1 = c0 + half;
-  const float b0 = bias ? bias[c0] : 0.f, b1 = bias && rotate ? bias[c1] : 0.f;
+  const int h = idx / half, i = idx % half;
+  const int c0 = h * a.head_dim + i, c1 = c0 + half;
+  const float b0 = a.bias ? a.bias[c0] : 0.f, b1 = a.bias ? a.bias[c1] : 0.f;
   pdl_wait_then_release();
   const float* src = qkv + int64_t(token) * width;
-  const int slot = (base_slot ? *base_slot : 0) + first_slot + token;
-  const int64_t row = kv_row(kv, slot);
-  if (!rotate) {
-    float v = src[c0];
-    if (bias) v += b0;
-    kv.v[row * kv_width + (idx - pairs)] = __float2bfloat16(v);
-    return;
+  float x0 = src[c0], x1 = src[c1];
+  if (a.bias) {
+    x0 += b0;
+    x1 += b1;
   }
-  float a = src[c0], b = src[c1];
-  if (bias) {
-    a += b0;
-    b += b1;
-  }
-  const float2 r = rope_rotate(a, b, rope[int64_t(token) * half + i]);
-  const float ra = r.x, rb = r.y;
-  if (h < heads) {
-    float* qt = q + int64_t(token) * heads * head_dim;
-    qt[c0] = ra;
-    qt[c1] = rb;
-  } else {
-    const int kc = c0 - heads * head_dim;
-    kv.k[row * kv_width + kc] = __float2bfloat16(ra);
-    kv.k[row * kv_width + kc + half] = __float2bfloat16(rb);
-  }
+  qkv_rope_pair(a, token, h, i, x0, x1);
 }
 
 void launch_qkv_rope(const float* qkv, const float* bias, const float2* rope, int n, int heads, int kv_heads,
                      int head_dim, float* q, KvLayer kv, const int32_t* base_slot, int first_slot, cudaStream_t s) {
   if (n <= 0) return;
-  const int items = (heads + kv_heads) * (head_dim / 2) + kv_heads * head_dim;
-  launch_kernel("qkv_rope", true, qkv_rope_kernel, dim3(n, (items + kThreads - 1) / kThreads), kThreads, 0, s, qkv,
-                bias, rope, heads, kv_heads, head_dim, q, kv, base_slot, first_slot);
+  QkvRopeArgs a;
+  a.bias = bias;
+  a.rope = rope;
+  a.heads = heads;
+  a.kv_heads = kv_heads;
+  a.head_dim = head_dim;
+  a.q = q;
+  a.kv = kv;
+  a.base_slot = base_slot;
+  a.first_slot = first_slot;
+  const int items = (heads + 2 * kv_heads) * (head_dim / 2);
+  launch_kernel("qkv_rope", true, qkv_rope_kernel, dim3(n, (items + kThreads - 1) / kThreads), kThreads, 0, s, qkv, a);
 }
 
 // Token t, pair i: angle = float(position) * inv_freq[i] in float32 as Hugging Face computes it, its

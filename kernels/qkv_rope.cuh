@@ -16,6 +16,17 @@ struct KvLayer {
   int block_size = 16;
 };
 
+// Where qkv_rope puts its results (and the q/k/v product that ends in it, gemm_mma.cuh).
+struct QkvRopeArgs {
+  const float* bias = nullptr;  // may be null
+  const float2* rope = nullptr;  // launch_rope_table's table of the step's tokens
+  int heads = 0, kv_heads = 0, head_dim = 0;
+  float* q = nullptr;
+  KvLayer kv;
+  const int32_t* base_slot = nullptr;  // may be null
+  int first_slot = 0;
+};
+
 #ifdef __CUDACC__
 // The rotate-half rotation of the pair (a, b) = (x[i], x[i + head_dim / 2]) by (cos, sin) = cs: the
 // one expression of qkv_rope and of the q/k/v product's epilogue, so they agree bit for bit.
@@ -25,6 +36,32 @@ __device__ __forceinline__ float2 rope_rotate(float a, float b, float2 cs) {
 // The cache row of slot `slot` (see KvLayer).
 __device__ __forceinline__ int64_t kv_row(const KvLayer& kv, int slot) {
   return int64_t(kv.block_table[slot / kv.block_size]) * kv.block_size + slot % kv.block_size;
+}
+// Token `tok`'s pair (a, b) = columns (c0, c0 + head_dim/2), c0 = group·head_dim + i, biases already
+// added: rotated into q (group < heads) or into the k cache, or stored as is into the v cache. The
+// one store of qkv_rope_kernel and of the q/k/v product's epilogue.
+__device__ __forceinline__ void qkv_rope_pair(const QkvRopeArgs& a, int tok, int group, int i, float x0, float x1) {
+  const int hd = a.head_dim, half = hd / 2, kv_width = a.kv_heads * hd;
+  const int c0 = group * hd + i;
+  if (group < a.heads) {
+    const float2 r = rope_rotate(x0, x1, a.rope[int64_t(tok) * half + i]);
+    float* qt = a.q + int64_t(tok) * a.heads * hd;
+    qt[c0] = r.x;
+    qt[c0 + half] = r.y;
+    return;
+  }
+  const int slot = (a.base_slot ? *a.base_slot : 0) + a.first_slot + tok;
+  const int64_t row = kv_row(a.kv, slot) * kv_width;
+  if (group < a.heads + a.kv_heads) {
+    const float2 r = rope_rotate(x0, x1, a.rope[int64_t(tok) * half + i]);
+    const int kc = c0 - a.heads * hd;
+    a.kv.k[row + kc] = __float2bfloat16(r.x);
+    a.kv.k[row + kc + half] = __float2bfloat16(r.y);
+  } else {
+    const int vc = c0 - (a.heads + a.kv_heads) * hd;
+    a.kv.v[row + vc] = __float2bfloat16(x0);
+    a.kv.v[row + vc + half] = __float2bfloat16(x1);
+  }
 }
 #endif
 
