@@ -23,7 +23,7 @@ grep -E "^\[  (PASSED|FAILED)|FAILED|Failure|error|lossless" "$OUT/tests.log" | 
 if [ "$SWEEP" = 1 ]; then
   timeout 240 $B/bench/stride-bench --sweep --model "$TINY" --backend cuda --append-to "$OUT/sweep.md" >"$OUT/sweep.log" 2>&1
   echo "sweep rc=$?"
-  timeout 120 $B/bench/stride-bench --step-breakdown --model "$TINY" --backend cuda --grid 3:3:3 --append-to "$OUT/sweep.md" >"$OUT/breakdown.log" 2>&1
+  timeout 120 $B/bench/stride-bench --step-breakdown --model "$TINY" --backend cuda --grid 1:3:2,3:3:3 --append-to "$OUT/sweep.md" >"$OUT/breakdown.log" 2>&1
   echo "step breakdown rc=$?"
 fi
 if [ "$SHAPES" != none ]; then

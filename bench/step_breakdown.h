@@ -15,7 +15,7 @@
 namespace stride::bench {
 
 struct BreakdownOptions {
-  std::vector<LookaheadParams> grid;  // lookahead settings (empty: 3:3:3)
+  std::vector<LookaheadParams> grid;  // lookahead settings (empty: 1:3:2 and 3:3:3)
   int max_tokens = 64;
   int prompts = 0;  // first N prompts of the code prompt set (0 = all)
 };

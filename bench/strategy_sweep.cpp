@@ -62,7 +62,7 @@ std::string run_strategy_sweep(const SweepOptions& o) {
   }
 
   std::vector<LookaheadParams> grid = o.grid;
-  if (grid.empty()) grid = {{3, 3, 3}, {5, 3, 5}, {5, 4, 5}, {8, 4, 8}, {7, 5, 7}, {10, 5, 10}, {15, 5, 15}};
+  if (grid.empty()) grid = parse_lookahead_grid(kDefaultSweepGrid);
   std::vector<Setting> settings = {{"greedy", StrategyKind::Greedy, {}}};
   for (const auto& p : grid)
     settings.push_back({"lookahead W=" + std::to_string(p.window) + " N=" + std::to_string(p.ngram) +

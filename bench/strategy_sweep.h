@@ -21,6 +21,10 @@ struct SweepOptions {
   int draft_tokens = 5;
 };
 
+// The lookahead settings of a sweep without --grid: the small windows the defaults come from
+// (engine/decode/lookahead_strategy.cpp), then the wider ones up to the paper's (15, 5, 15).
+constexpr const char* kDefaultSweepGrid = "1:3:1,1:3:2,2:3:2,3:3:3,5:3:5,5:4:5,8:4:8,7:5:7,10:5:10,15:5:15";
+
 // Parses "W:N:G,W:N:G,..."; throws Error on malformed entries.
 std::vector<LookaheadParams> parse_lookahead_grid(const std::string& text);
 

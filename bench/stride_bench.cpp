@@ -186,7 +186,7 @@ int main(int argc, char** argv) {
 #ifdef STRIDE_HAVE_CUDA
     std::string why;
     if (step_shape != "none" && o.backend != BackendKind::Cpu && cuda_device_available(&why)) {
-      auto grid = o.grid.empty() ? bench::parse_lookahead_grid("3:3:3,5:3:5,5:4:5,8:4:8,7:5:7,10:5:10,15:5:15") : o.grid;
+      auto grid = o.grid.empty() ? bench::parse_lookahead_grid(bench::kDefaultSweepGrid) : o.grid;
       report += "\n" + bench::run_step_costs(step_shape, grid, split_list(modes));
     }
 #endif
