@@ -516,8 +516,13 @@ std::pair<int, int> tile_override() {
   return t;
 }
 
-// Load depth (chunks per round) of the decode-size products (m <= 8, 64-wide chunks): one tile row
-// (16 weight rows per block: the qkv, o and down products) and two (gate_up, the LM head). Rounds
+// Load depth (chunks per round) of the decode-size products (m <= 8, 64-wide chunks), whose blocks
+// all take one tile row (16 weight rows). The wide products (gate_up, the LM head) took two until
+// session 16: their few waves of 32-row blocks (the 1.5B gate_up: 560 blocks, 2.1 waves at 2 per
+// SM) left a long last wave; 16-row blocks (1120: 4.2 waves) lose less to it. Measured on the H100
+// (--step-costs M=1 / M=8, ms, two passes): 0.5B 0.978 / 1.207 -> 0.962 / 1.199, 1.5B 1.936 /
+// 2.323 -> 1.887 / 2.313, 7B 5.930 / 7.199 -> 5.790 / 7.155; ncu at the GPU's clocks, gate_up per
+// one-token step: 1.5B 791 -> 726 us, 7B 2905 -> 2792 (the LM head unchanged). Rounds
 // are double-buffered, so 2U chunks per warp are in flight. Products of at most 2048 rows have at
 // most 128 blocks for 132 SMs, too few loads in flight at depth 1: they take depth 2. Measured on
 // the H100 (stride-bench --step-costs, one-token step, ms, STRIDE_GEMM_DEPTH=U1,U2 replaces both
@@ -553,15 +558,10 @@ void launch_tiles(const float* x, int m, int k, const bf16* w, int n, float* y, 
   if (nt == 0 && m <= 8) {
     if constexpr (CK == 64) {
       const auto [u1, u2] = depth_override();
-      if (n >= 8192) {
-        if (u2 == 2) launch_plain<1, 2, 2, CK, SPLIT, PAIR>(x, m, k, w, n, y, s, ep);
-        else launch_plain<1, 2, kDecodeDepthWide, CK, SPLIT, PAIR>(x, m, k, w, n, y, s, ep);
-      } else {
-        const int depth = u1 > 0 ? u1 : decode_depth(n);
-        if (depth == 4) launch_plain<1, 1, 4, CK, SPLIT, PAIR>(x, m, k, w, n, y, s, ep);
-        else if (depth == 2) launch_plain<1, 1, 2, CK, SPLIT, PAIR>(x, m, k, w, n, y, s, ep);
-        else launch_plain<1, 1, 1, CK, SPLIT, PAIR>(x, m, k, w, n, y, s, ep);
-      }
+      const int depth = n >= 8192 ? u2 : u1 > 0 ? u1 : decode_depth(n);
+      if (depth == 4) launch_plain<1, 1, 4, CK, SPLIT, PAIR>(x, m, k, w, n, y, s, ep);
+      else if (depth == 2) launch_plain<1, 1, 2, CK, SPLIT, PAIR>(x, m, k, w, n, y, s, ep);
+      else launch_plain<1, 1, 1, CK, SPLIT, PAIR>(x, m, k, w, n, y, s, ep);
     } else {
       if (n >= 8192) launch_plain<1, 2, U, CK, SPLIT, PAIR>(x, m, k, w, n, y, s, ep);
       else launch_plain<1, 1, U, CK, SPLIT, PAIR>(x, m, k, w, n, y, s, ep);
