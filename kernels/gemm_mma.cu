@@ -409,6 +409,12 @@ __global__ void __launch_bounds__(kWarps * 32) gemm_mma_kernel(const float* __re
 // 1.74; 400 blocks (two waves at 2 blocks per SM) made every step slower (1.5B M=1 2.51). ncu at
 // the GPU's clocks: the o and down products 723 -> 673 us per 1.5B step, the qkv product (24 chunks)
 // 197 -> 218, hence slices of at least 16 chunks (two per warp).
+// A product whose row blocks, doubled, still fit one wave of the one-token kernel takes at least
+// two slices (session 16: the 7B o and down products, 224 row blocks, 448 at 4 blocks per SM for
+// 132 SMs; each block otherwise walks 56 or 296 chunks with one or two SMs' worth of loads in
+// flight). --step-costs at 7B, ms, two passes: M=1 5.81 -> 5.68, M=8 7.30 -> 6.57, M=16 8.43 ->
+// 8.74, M=64 16.47 -> 16.69: dearer above 8 tokens, cheaper for decoding and for the default
+// lookahead's steps of 5-8 rows. Three or more slices made the 1.5B step slower (M=1 1.90 -> 2.00-2.07).
 int splitk_target_blocks() {
   static const int t = [] {
     const char* v = std::getenv("STRIDE_GEMM_SPLITK");
@@ -449,13 +455,29 @@ bool kernels_run_clusters() {
 // Fewer k chunks than warps: the product takes the THIN form (see gemm_mma_kernel).
 bool is_thin(int k, int chunk_k) { return k < kWarps * chunk_k; }
 
+// Blocks of the one-token kernel (16 rows, depth 1) resident at once on this device: one wave.
+// Read once, so every step takes the same slices.
+int one_token_wave() {
+  static const int wave = [] {
+    int per_sm = 0;
+    if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, gemm_mma_kernel<1, 1, 1, 64, true>, kWarps * 32, 0) !=
+        cudaSuccess) {
+      cudaGetLastError();
+      per_sm = 1;
+    }
+    return std::max(1, per_sm) * sm_count();
+  }();
+  return wave;
+}
+
 constexpr int kMinSliceChunks = 16;  // two chunks per warp: shorter slices cost more than they gain
 int gemm_mma_slices(int n, int k, int chunk_k) {
   if (is_thin(k, chunk_k) || !kernels_run_clusters()) return 1;
   const int target = splitk_target_blocks();
+  if (target == 0) return 1;
   const int row_blocks = (n + 15) / 16, chunks = k / chunk_k;
-  if (target == 0 || row_blocks >= target) return 1;
-  const int want = (target + row_blocks - 1) / row_blocks;
+  int want = (target + row_blocks - 1) / row_blocks;
+  if (2 * row_blocks <= one_token_wave()) want = std::max(want, 2);
   return std::max(1, std::min({kMaxSlices, want, chunks / kMinSliceChunks}));
 }
 

@@ -2,6 +2,7 @@
 // token tile and both row tiles), and its batch invariance: a token's outputs are bit-identical
 // whether it is computed alone or among 2..128 tokens.
 #include <cstdlib>
+#include <cstdio>
 #include <cstring>
 #include <tuple>
 
@@ -129,6 +130,14 @@ TEST(CudaGemmMma, SplitsKOnlyWhereRowBlocksAreFew) {
     EXPECT_LE(down, 8);
   }
   EXPECT_EQ(down, gemm_mma_split_k(1536, 8960));
+  // The slices follow the row blocks: the 7B o and down products (224 row blocks, both deep enough)
+  // split alike, into 2 where two slices fit one wave of the one-token kernel (H100: 4 blocks per
+  // SM, 528); the 7B qkv product (288 row blocks) never into more.
+  const int o7 = gemm_mma_split_k(3584, 3584);
+  EXPECT_EQ(o7, gemm_mma_split_k(3584, 18944));
+  EXPECT_LE(gemm_mma_split_k(4608, 3584), o7);
+  EXPECT_LE(o7, 2);
+  std::printf("split-K slices: 1.5B down %d, 7B o/down %d, 7B qkv %d\n", down, o7, gemm_mma_split_k(4608, 3584));
 }
 
 }  // namespace
