@@ -20,10 +20,11 @@ LookaheadParams default_lookahead_params(const ModelConfig&) {
   // prompts, two passes each). Most accepted tokens come from the context guesses and the n-gram
   // pool, not from the window's width: (1, 3, 2) gives 3.06 tokens/step over 64-token completions
   // against 3.26 for (3, 3, 3) and 3.33 for (5, 3, 5), in steps of ~7 rows instead of 11-13 and
-  // ~21, and it ran as fast as any setting (13.6-13.7k tok/s; (5, 3, 5) 12.8k). Over 32-token
+  // ~21, and it ran as fast as any setting (13.4-13.7k tok/s; (5, 3, 5) 12.8-13.2k). Over 32-token
   // completions (1.98 tokens/step) only (2, 3, 2) was faster, by 2-3%. Larger models: at the 7B
-  // shape a 7-row step costs 1.20x a one-row step, 13 rows 1.42x, 21 rows 1.65x, so the same tokens
-  // per step give (1, 3, 2) the best expected speedup there too (3.06 / 1.20 against 3.33 / 1.65);
+  // shape a 7-row step costs 1.16-1.20x a one-row step, 13 rows 1.42-1.55x, 21 rows 1.65-1.81x, so
+  // the same tokens per step give (1, 3, 2) the best expected speedup there too (3.06 / 1.2 against
+  // 3.33 / 1.7);
   // on the CPU, where a step costs in proportion to its rows, fewer rows only help. Until the
   // sweep runs on a real 7B model (the paper's (15, 5, 15) assumes ~100-row steps that cost what
   // one row does), every model gets this one.
