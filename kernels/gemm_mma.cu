@@ -552,15 +552,21 @@ std::pair<int, int> tile_override() {
 //   1,1: 0.5B 1.20-1.21, 1.5B 2.18, 7B 5.81-5.83 | 2,1: 1.16-1.17, 2.08-2.09, 5.86-5.87
 //   4,1: 1.19-1.20, 2.06-2.07, 6.66 (fewer blocks fit an SM) | earlier, decode tok/s at 1.5B / 7B:
 //   1,1 455 / 172; 2,2 427 / 157.
+// Since the split k slices and the q/k/v and gate/up epilogues, the one-token steps of the 1.5B shape
+// (products of 1536-2048 rows) do better at depth 1; the 0.5B shape's (at most 1152 rows) and every
+// step of 2-8 tokens keep depth 2. Session 16, --step-costs, ms, depth 2 -> 1 for the <= 2048-row
+// products: 1.5B M=1 1.902, 1.894, 1.885, 1.886, 1.882, 1.898, 1.887 -> 1.859, 1.859, 1.854, 1.853,
+// 1.867 (and 1.850 x3 with the 0.5B-sized ones at 1); M=8 2.316 / 2.327 -> 2.339 / 2.338; 0.5B M=1
+// 0.938, 0.939, 0.948 -> 0.953, 0.957, 0.950, M=8 1.199 -> 1.234. Depth never changes a result.
 constexpr int kDecodeDepthWide = 1;
-int decode_depth(int n) { return n <= 2048 ? 2 : 1; }
+int decode_depth(int n, int m) { return n <= 2048 && (m > 1 || n < 1536) ? 2 : 1; }
 std::pair<int, int> depth_override() {
   static const std::pair<int, int> d = [] {
     const char* v = std::getenv("STRIDE_GEMM_DEPTH");
     int u1 = 0, u2 = 0;
     if (v && std::sscanf(v, "%d,%d", &u1, &u2) == 2 && (u1 == 1 || u1 == 2 || u1 == 4) && (u2 == 1 || u2 == 2))
       return std::make_pair(u1, u2);
-    return std::make_pair(0, kDecodeDepthWide);  // u1 0: decode_depth(n)
+    return std::make_pair(0, kDecodeDepthWide);  // u1 0: decode_depth(n, m)
   }();
   return d;
 }
@@ -580,7 +586,7 @@ void launch_tiles(const float* x, int m, int k, const bf16* w, int n, float* y, 
   if (nt == 0 && m <= 8) {
     if constexpr (CK == 64) {
       const auto [u1, u2] = depth_override();
-      const int depth = n >= 8192 ? u2 : u1 > 0 ? u1 : decode_depth(n);
+      const int depth = n >= 8192 ? u2 : u1 > 0 ? u1 : decode_depth(n, m);
       if (depth == 4) launch_plain<1, 1, 4, CK, SPLIT, PAIR>(x, m, k, w, n, y, s, ep);
       else if (depth == 2) launch_plain<1, 1, 2, CK, SPLIT, PAIR>(x, m, k, w, n, y, s, ep);
       else launch_plain<1, 1, 1, CK, SPLIT, PAIR>(x, m, k, w, n, y, s, ep);
