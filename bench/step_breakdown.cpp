@@ -86,7 +86,7 @@ std::vector<std::vector<TokenId>> breakdown_prompts(const Engine& engine, const 
 
 std::vector<BreakdownSetting> breakdown_settings(const BreakdownOptions& o) {
   std::vector<BreakdownSetting> settings = {{"greedy", StrategyKind::Greedy, {}}};
-  // Without --grid: the tiny model's default (lookahead_strategy.cpp) and the wider (3, 3, 3).
+  // Without --grid: the default (lookahead_strategy.cpp) and the wider (3, 3, 3).
   for (const auto& p : o.grid.empty() ? std::vector<LookaheadParams>{{1, 3, 2}, {3, 3, 3}} : o.grid)
     settings.push_back({"lookahead " + std::to_string(p.window) + ":" + std::to_string(p.ngram) + ":" +
                             std::to_string(p.verify),

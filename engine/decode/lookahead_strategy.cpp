@@ -24,10 +24,9 @@ LookaheadParams default_lookahead_params(const ModelConfig&) {
   // completions (1.98 tokens/step) only (2, 3, 2) was faster, by 2-3%. Larger models: at the 7B
   // shape a 7-row step costs 1.16-1.20x a one-row step, 13 rows 1.42-1.55x, 21 rows 1.65-1.81x, so
   // the same tokens per step give (1, 3, 2) the best expected speedup there too (3.06 / 1.2 against
-  // 3.33 / 1.7);
-  // on the CPU, where a step costs in proportion to its rows, fewer rows only help. Until the
-  // sweep runs on a real 7B model (the paper's (15, 5, 15) assumes ~100-row steps that cost what
-  // one row does), every model gets this one.
+  // 3.33 / 1.7); on the CPU, where a step costs in proportion to its rows, fewer rows only help.
+  // Until the sweep runs on a real 7B model (the paper's (15, 5, 15) assumes ~100-row steps that
+  // cost what one row does), every model gets this one.
   return LookaheadParams{1, 3, 2};
 }
 

@@ -68,7 +68,7 @@ TEST(CudaLossless, SpeculativeStrategiesReproduceGreedyTokenIdsExactly) {
   for (const auto& ids : greedy.ids) ASSERT_EQ(ids.size(), size_t(kMaxTokens));
 
   const std::vector<Setting> settings = {
-      {"lookahead W=1 N=3 G=2 (the tiny model's default)", StrategyKind::Lookahead, {1, 3, 2}},
+      {"lookahead W=1 N=3 G=2 (the default)", StrategyKind::Lookahead, {1, 3, 2}},
       {"lookahead W=3 N=3 G=3", StrategyKind::Lookahead, {3, 3, 3}},
       {"lookahead W=5 N=4 G=5", StrategyKind::Lookahead, {5, 4, 5}},
       {"lookahead W=8 N=4 G=8", StrategyKind::Lookahead, {8, 4, 8}},
