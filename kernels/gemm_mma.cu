@@ -36,38 +36,35 @@ __device__ __forceinline__ uint32_t pack_bf16(float a, float b) {
   return *reinterpret_cast<const uint32_t*>(&h);
 }
 
-// The activations a product reads: x itself, or x through a fused RMSNorm / SwiGLU (see GemmInput).
-// The expressions are those of rmsnorm.cu and swiglu.cu, so the values are bit-identical.
-enum : int { kInPlain = 0, kInRmsNorm = 1, kInSwiGlu = 2 };
-struct InputArgs {
-  const bf16* norm = nullptr;
-  const float* scale = nullptr;  // shared memory: the RMSNorm scale of each of the block's tokens
-};
+// The activations a product reads: x itself, or x through an RMSNorm (kInRmsNorm: x holds the
+// residual stream). The norm is folded into the product: the mma run on norm ⊙ x while each thread
+// sums the squares of the x it loads, and the epilogue multiplies each token's result by its
+// rsqrt(mean(x²) + eps). The sum of squares follows the product's own k split (a thread's
+// elements in chunk order, the quad, the warps' tree, the k slices), which depends on k alone, so a
+// token's result stays the same whatever its step's size or tile.
+enum : int { kInPlain = 0, kInRmsNorm = 1 };
 
 template <int IN>
-__device__ __forceinline__ float4 load_input(const float* __restrict__ x, int k, int tok, int tok0, int idx,
-                                             const InputArgs& in) {
-  if constexpr (IN == kInSwiGlu) {
-    const float4 g = __ldg(reinterpret_cast<const float4*>(x + int64_t(tok) * 2 * k + idx));
-    const float4 u = __ldg(reinterpret_cast<const float4*>(x + int64_t(tok) * 2 * k + k + idx));
-    return make_float4(silu_mul(g.x, u.x), silu_mul(g.y, u.y), silu_mul(g.z, u.z), silu_mul(g.w, u.w));
+__device__ __forceinline__ float4 load_input(const float* __restrict__ x, int k, int tok, int idx,
+                                             const bf16* __restrict__ norm, float& ss) {
+  const float4 p = __ldg(reinterpret_cast<const float4*>(x + int64_t(tok) * k + idx));
+  if constexpr (IN == kInRmsNorm) {
+    ss = fmaf(p.x, p.x, ss);
+    ss = fmaf(p.y, p.y, ss);
+    ss = fmaf(p.z, p.z, ss);
+    ss = fmaf(p.w, p.w, ss);
+    const __nv_bfloat162* w2 = reinterpret_cast<const __nv_bfloat162*>(norm + idx);
+    const float2 w01 = __bfloat1622float2(w2[0]), w23 = __bfloat1622float2(w2[1]);
+    return make_float4(w01.x * p.x, w01.y * p.y, w23.x * p.z, w23.y * p.w);
   } else {
-    const float4 p = __ldg(reinterpret_cast<const float4*>(x + int64_t(tok) * k + idx));
-    if constexpr (IN == kInRmsNorm) {
-      const float sc = in.scale[tok - tok0];
-      const __nv_bfloat162* w2 = reinterpret_cast<const __nv_bfloat162*>(in.norm + idx);
-      const float2 w01 = __bfloat1622float2(w2[0]), w23 = __bfloat1622float2(w2[1]);
-      return make_float4(w01.x * (p.x * sc), w01.y * (p.y * sc), w23.x * (p.z * sc), w23.y * (p.w * sc));
-    } else {
-      return p;
-    }
+    return p;
   }
 }
 
 template <int NT, int MT, int CK, bool SPLIT, int IN>
 __device__ __forceinline__ void chunk_product(const uint4 (&wv)[MT][2][CK / 32], const float* __restrict__ x, int m,
-                                              int k, int tok0, int g, int tig, int c, const InputArgs& in,
-                                              float (&acc)[MT][NT][4]) {
+                                              int k, int tok0, int g, int tig, int c, const bf16* __restrict__ norm,
+                                              float (&ss)[NT], float (&acc)[MT][NT][4]) {
   constexpr int E = CK / 4;  // elements per thread per row
 #pragma unroll
   for (int t = 0; t < NT; ++t) {
@@ -88,7 +85,7 @@ __device__ __forceinline__ void chunk_product(const uint4 (&wv)[MT][2][CK / 32],
       } else {
 #pragma unroll
         for (int v = 0; v < E / 4; ++v) {
-          const float4 p = load_input<IN>(x, k, tok, tok0, c * CK + tig * E + 4 * v, in);
+          const float4 p = load_input<IN>(x, k, tok, c * CK + tig * E + 4 * v, norm, ss[t]);
           f[4 * v] = p.x, f[4 * v + 1] = p.y, f[4 * v + 2] = p.z, f[4 * v + 3] = p.w;
         }
       }
@@ -229,27 +226,9 @@ __global__ void __launch_bounds__(kWarps * 32) gemm_mma_kernel(const float* __re
     }
   }
   pdl_wait_then_release();
-  InputArgs in;
-  if constexpr (IN == kInRmsNorm) {
-    // The RMSNorm scale of each token of the block, computed exactly as add_rmsnorm_kernel does
-    // (same 256-thread strided sum, same block_sum), so the normalized values are its values.
-    static_assert(kWarps * 32 == 256, "the norm must reduce like add_rmsnorm's 256-thread blocks");
-    __shared__ float s_scale[8 * NT];
-    __shared__ float s_red[32];
-    for (int t = 0; t < 8 * NT && tok0 + t < m; ++t) {
-      const float* xr = x + int64_t(tok0 + t) * k;
-      float ss = 0.f;
-      for (int i = threadIdx.x; i < k; i += kWarps * 32) {
-        const float v = xr[i];
-        ss = fmaf(v, v, ss);
-      }
-      const float total = block_sum(ss, s_red);
-      if (threadIdx.x == 0) s_scale[t] = rsqrtf(total / k + eps);
-    }
-    __syncthreads();
-    in.norm = norm;
-    in.scale = s_scale;
-  }
+  float ss[NT];  // kInRmsNorm: this thread's sum of squares of token t·8 + g's inputs
+#pragma unroll
+  for (int t = 0; t < NT; ++t) ss[t] = 0.f;
   // Rounds of U chunks. Chunks accumulate in increasing order (warp, warp + 8, warp + 16, ...)
   // whatever U and the buffering are, so neither (a speed choice) ever changes a result.
   if constexpr (kPipe) {
@@ -266,7 +245,7 @@ __global__ void __launch_bounds__(kWarps * 32) gemm_mma_kernel(const float* __re
       if (c + U * kStep < chunks) load_round(c + U * kStep);
 #pragma unroll
       for (int u = 0; u < U; ++u)
-        if (c + u * kStep < chunks) chunk_product<NT, MT, CK, SPLIT, IN>(cur[u], x, m, k, tok0, g, tig, c + u * kStep, in, acc);
+        if (c + u * kStep < chunks) chunk_product<NT, MT, CK, SPLIT, IN>(cur[u], x, m, k, tok0, g, tig, c + u * kStep, norm, ss, acc);
     }
   } else {
     // Single buffer, written as the loop the large tiles were tuned with (the compiler schedules
@@ -284,7 +263,7 @@ __global__ void __launch_bounds__(kWarps * 32) gemm_mma_kernel(const float* __re
             for (int v = 0; v < V; ++v)
               w1[u][mt][h][v] = wok[mt][h] ? __ldg(wp[mt][h] + int64_t(c + u * kStep) * (CK / 8) + v) : zero;
 #pragma unroll
-      for (int u = 0; u < U; ++u) chunk_product<NT, MT, CK, SPLIT, IN>(w1[u], x, m, k, tok0, g, tig, c + u * kStep, in, acc);
+      for (int u = 0; u < U; ++u) chunk_product<NT, MT, CK, SPLIT, IN>(w1[u], x, m, k, tok0, g, tig, c + u * kStep, norm, ss, acc);
     }
     for (; c < chunks; c += kStep) {
       uint4 w0[MT][2][V];
@@ -294,13 +273,23 @@ __global__ void __launch_bounds__(kWarps * 32) gemm_mma_kernel(const float* __re
         for (int h = 0; h < 2; ++h)
 #pragma unroll
           for (int v = 0; v < V; ++v) w0[mt][h][v] = wok[mt][h] ? __ldg(wp[mt][h] + int64_t(c) * (CK / 8) + v) : zero;
-      chunk_product<NT, MT, CK, SPLIT, IN>(w0, x, m, k, tok0, g, tig, c, in, acc);
+      chunk_product<NT, MT, CK, SPLIT, IN>(w0, x, m, k, tok0, g, tig, c, norm, ss, acc);
     }
   }
 
+  constexpr bool kNorm = IN == kInRmsNorm;
+  if constexpr (kNorm) {
+    // The quad's four shares of each token's sum: (t0 + t1) + (t2 + t3), the same bits in all four.
+#pragma unroll
+    for (int t = 0; t < NT; ++t) {
+      ss[t] += __shfl_xor_sync(0xffffffffu, ss[t], 1);
+      ss[t] += __shfl_xor_sync(0xffffffffu, ss[t], 2);
+    }
+  }
   // Fixed tree over the warps' partial sums: (w + 4) into w, then (w + 2) into w, then 1 into 0.
   if constexpr (!THIN) {
   __shared__ float red[kWarps / 2][MT][NT][4][32];
+  __shared__ float red_ss[kWarps / 2][kNorm ? NT : 1][32];  // the same tree for the sums of squares
 #pragma unroll
   for (int half = kWarps / 2; half >= 1; half >>= 1) {
     if (warp >= half && warp < 2 * half) {
@@ -310,6 +299,10 @@ __global__ void __launch_bounds__(kWarps * 32) gemm_mma_kernel(const float* __re
         for (int t = 0; t < NT; ++t)
 #pragma unroll
           for (int i = 0; i < 4; ++i) red[warp - half][mt][t][i][lane] = acc[mt][t][i];
+      if constexpr (kNorm) {
+#pragma unroll
+        for (int t = 0; t < NT; ++t) red_ss[warp - half][t][lane] = ss[t];
+      }
     }
     __syncthreads();
     if (warp < half) {
@@ -319,6 +312,10 @@ __global__ void __launch_bounds__(kWarps * 32) gemm_mma_kernel(const float* __re
         for (int t = 0; t < NT; ++t)
 #pragma unroll
           for (int i = 0; i < 4; ++i) acc[mt][t][i] += red[warp][mt][t][i][lane];
+      if constexpr (kNorm) {
+#pragma unroll
+        for (int t = 0; t < NT; ++t) ss[t] += red_ss[warp][t][lane];
+      }
     }
     __syncthreads();
   }
@@ -335,6 +332,10 @@ __global__ void __launch_bounds__(kWarps * 32) gemm_mma_kernel(const float* __re
         for (int t = 0; t < NT; ++t)
 #pragma unroll
           for (int i = 0; i < 4; ++i) red[0][mt][t][i][lane] = acc[mt][t][i];
+      if constexpr (kNorm) {
+#pragma unroll
+        for (int t = 0; t < NT; ++t) red_ss[0][t][lane] = ss[t];
+      }
     }
     cluster.sync();
     const bool lead = cluster.block_rank() == 0;
@@ -347,6 +348,11 @@ __global__ void __launch_bounds__(kWarps * 32) gemm_mma_kernel(const float* __re
           for (int t = 0; t < NT; ++t)
 #pragma unroll
             for (int i = 0; i < 4; ++i) acc[mt][t][i] += other[((mt * NT + t) * 4 + i) * 32 + lane];
+        if constexpr (kNorm) {
+          const float* other_ss = cluster.map_shared_rank(&red_ss[0][0][0], r);
+#pragma unroll
+          for (int t = 0; t < NT; ++t) ss[t] += other_ss[t * 32 + lane];
+        }
       }
     }
     cluster.sync();  // the other blocks' shared memory stays until the lead has read it
@@ -356,6 +362,22 @@ __global__ void __launch_bounds__(kWarps * 32) gemm_mma_kernel(const float* __re
 #endif
   }
   if (warp != 0) return;
+  }
+  if constexpr (kNorm) {
+    // Token 2·tig + e of tile t (this thread's result columns) had its sum in lane (2·tig + e)·4.
+    // The scale is add_rmsnorm's expression.
+#pragma unroll
+    for (int t = 0; t < NT; ++t)
+#pragma unroll
+      for (int e = 0; e < 2; ++e) {
+        const float total = __shfl_sync(0xffffffffu, ss[t], (2 * tig + e) * 4);
+        const float scale = rsqrtf(total / k + eps);
+#pragma unroll
+        for (int mt = 0; mt < MT; ++mt) {
+          acc[mt][t][e] *= scale;
+          acc[mt][t][e + 2] *= scale;
+        }
+      }
   }
   if constexpr (PAIR != kPairNone) {
     // acc[..][0..1]: row g of the tile (the pair's first member) for tokens 2·tig, 2·tig + 1;
@@ -492,10 +514,18 @@ void launch(const float* x, int m, int k, const bf16* w, int n, float* y, cudaSt
                           kWarps * 32, 0, s, x, m, k, w, n, y, norm, eps, ep);
 }
 
-// A plain-input product of tile NT × MT, depth U (launch_tiles' forms).
-template <int NT, int MT, int U, int CK, bool SPLIT, int PAIR>
-void launch_plain(const float* x, int m, int k, const bf16* w, int n, float* y, cudaStream_t s, const QkvRopeArgs& ep) {
-  launch<NT, MT, U, CK, SPLIT, kInPlain, false, false, PAIR>(x, m, k, w, n, y, s, nullptr, 0.f, ep);
+// What a product reads and where its result goes besides the tile: the input (kInPlain or
+// kInRmsNorm with the norm's weights and eps), ADD (y += the product), the pairing epilogue.
+struct Extras {
+  const bf16* norm = nullptr;
+  float eps = 0.f;
+  QkvRopeArgs ep{};
+};
+
+// A product of tile NT × MT, depth U (launch_tiles' forms).
+template <int NT, int MT, int U, int CK, bool SPLIT, int PAIR, int IN, bool ADD>
+void launch_form(const float* x, int m, int k, const bf16* w, int n, float* y, cudaStream_t s, const Extras& e) {
+  launch<NT, MT, U, CK, SPLIT, IN, ADD, false, PAIR>(x, m, k, w, n, y, s, e.norm, e.eps, e.ep);
 }
 
 // Products with fewer k chunks than warps (see THIN). Each warp has all of k, so a round loads
@@ -505,21 +535,16 @@ void launch_plain(const float* x, int m, int k, const bf16* w, int n, float* y, 
 // products of 8192 rows or more (the LM head) read their weights once for up to 16 tokens.
 // Measured on the H100, tiny model, ncu at base clocks: LM head 37.6 us (k-split, M=1) -> 19.2
 // (thin, M=1); at M=12 29.6 with two groups of 8 tokens.
-template <int CK, bool SPLIT, int IN = kInPlain, bool ADD = false, int PAIR = kPairNone>
-void launch_thin(const float* x, int m, int k, const bf16* w, int n, float* y, cudaStream_t s, int nt,
-                 const bf16* norm = nullptr, float eps = 0.f, const QkvRopeArgs& ep = {}) {
+template <int CK, bool SPLIT, int IN, bool ADD, int PAIR>
+void launch_thin(const float* x, int m, int k, const bf16* w, int n, float* y, cudaStream_t s, int nt, const Extras& e) {
   constexpr int U = CK == 32 ? 4 : 2;
   if (nt == 0 && n >= 8192) nt = m <= 8 ? 1 : m <= 16 ? 2 : m <= 32 ? 4 : 8;
   if (nt == 0) nt = m <= 16 ? 1 : m <= 32 ? 2 : 4;
-  if constexpr (IN != kInPlain || ADD) {
-    launch<1, 1, U, CK, SPLIT, IN, ADD, true, PAIR>(x, m, k, w, n, y, s, norm, eps, ep);  // fused: decode steps of <= 8 tokens
-  } else {
-    switch (nt) {
-      case 1: launch<1, 1, U, CK, SPLIT, IN, ADD, true, PAIR>(x, m, k, w, n, y, s, norm, eps, ep); break;
-      case 2: launch<2, 1, U, CK, SPLIT, IN, ADD, true, PAIR>(x, m, k, w, n, y, s, norm, eps, ep); break;
-      case 4: launch<4, 1, U, CK, SPLIT, IN, ADD, true, PAIR>(x, m, k, w, n, y, s, norm, eps, ep); break;
-      default: launch<8, 1, U, CK, SPLIT, IN, ADD, true, PAIR>(x, m, k, w, n, y, s, norm, eps, ep); break;
-    }
+  switch (nt) {
+    case 1: launch<1, 1, U, CK, SPLIT, IN, ADD, true, PAIR>(x, m, k, w, n, y, s, e.norm, e.eps, e.ep); break;
+    case 2: launch<2, 1, U, CK, SPLIT, IN, ADD, true, PAIR>(x, m, k, w, n, y, s, e.norm, e.eps, e.ep); break;
+    case 4: launch<4, 1, U, CK, SPLIT, IN, ADD, true, PAIR>(x, m, k, w, n, y, s, e.norm, e.eps, e.ep); break;
+    default: launch<8, 1, U, CK, SPLIT, IN, ADD, true, PAIR>(x, m, k, w, n, y, s, e.norm, e.eps, e.ep); break;
   }
 }
 
@@ -575,28 +600,32 @@ std::pair<int, int> depth_override() {
 // (MT: m-tiles per warp; the block's 8 warps share the rows and split k, so activation bytes
 // read per weight byte are NT/MT·2 with split activations) and the load depth U are picked by
 // size for speed; none changes a token's arithmetic.
-template <int CK, bool SPLIT, int PAIR = kPairNone>
+// The folded forms (kInRmsNorm input or ADD) serve 64-wide chunks and the table's tiles only
+// (fewer kernels to build): depth 1 or 2 up to 8 tokens, then 1x2, 2x2, 4x2.
+template <int CK, bool SPLIT, int PAIR = kPairNone, int IN = kInPlain, bool ADD = false>
 void launch_tiles(const float* x, int m, int k, const bf16* w, int n, float* y, cudaStream_t s, int nt = 0, int mt = 0,
-                  const QkvRopeArgs& ep = {}) {
+                  const Extras& e = {}) {
+  constexpr bool kBase = IN == kInPlain && !ADD;
+  static_assert(kBase || CK == 64, "the folded forms take 64-wide chunks");
   constexpr int U = CK == 32 ? 4 : 2, UB = U / 2;
   if (is_thin(k, CK)) {
-    launch_thin<CK, SPLIT, kInPlain, false, PAIR>(x, m, k, w, n, y, s, nt, nullptr, 0.f, ep);
+    launch_thin<CK, SPLIT, IN, ADD, PAIR>(x, m, k, w, n, y, s, nt, e);
     return;
   }
   if (nt == 0 && m <= 8) {
     if constexpr (CK == 64) {
       const auto [u1, u2] = depth_override();
       const int depth = n >= 8192 ? u2 : u1 > 0 ? u1 : decode_depth(n, m);
-      if (depth == 4) launch_plain<1, 1, 4, CK, SPLIT, PAIR>(x, m, k, w, n, y, s, ep);
-      else if (depth == 2) launch_plain<1, 1, 2, CK, SPLIT, PAIR>(x, m, k, w, n, y, s, ep);
-      else launch_plain<1, 1, 1, CK, SPLIT, PAIR>(x, m, k, w, n, y, s, ep);
+      if (kBase && depth == 4) launch_form<1, 1, kBase ? 4 : 2, CK, SPLIT, PAIR, IN, ADD>(x, m, k, w, n, y, s, e);
+      else if (depth >= 2) launch_form<1, 1, 2, CK, SPLIT, PAIR, IN, ADD>(x, m, k, w, n, y, s, e);
+      else launch_form<1, 1, 1, CK, SPLIT, PAIR, IN, ADD>(x, m, k, w, n, y, s, e);
     } else {
-      if (n >= 8192) launch_plain<1, 2, U, CK, SPLIT, PAIR>(x, m, k, w, n, y, s, ep);
-      else launch_plain<1, 1, U, CK, SPLIT, PAIR>(x, m, k, w, n, y, s, ep);
+      if (n >= 8192) launch_form<1, 2, U, CK, SPLIT, PAIR, IN, ADD>(x, m, k, w, n, y, s, e);
+      else launch_form<1, 1, U, CK, SPLIT, PAIR, IN, ADD>(x, m, k, w, n, y, s, e);
     }
     return;
   }
-  if (nt == 0) std::tie(nt, mt) = tile_override();
+  if (kBase && nt == 0) std::tie(nt, mt) = tile_override();
   if (nt == 0) {
     // Token tiles of at most 32 tokens: two blocks of 8·NT tokens read each weight row nearly
     // together (adjacent in the grid), so the second read mostly hits L2, and the smaller tile's
@@ -607,18 +636,24 @@ void launch_tiles(const float* x, int m, int k, const bf16* w, int n, float* y, 
     nt = m <= 16 ? 1 : m <= 32 ? 2 : 4;
     mt = 2;
   }
-  switch (nt * 10 + mt) {
-    case 11: launch_plain<1, 1, UB, CK, SPLIT, PAIR>(x, m, k, w, n, y, s, ep); break;
-    case 12: launch_plain<1, 2, UB, CK, SPLIT, PAIR>(x, m, k, w, n, y, s, ep); break;
-    case 14: launch_plain<1, 4, UB, CK, SPLIT, PAIR>(x, m, k, w, n, y, s, ep); break;
-    case 21: launch_plain<2, 1, UB, CK, SPLIT, PAIR>(x, m, k, w, n, y, s, ep); break;
-    case 22: launch_plain<2, 2, UB, CK, SPLIT, PAIR>(x, m, k, w, n, y, s, ep); break;
-    case 24: launch_plain<2, 4, UB, CK, SPLIT, PAIR>(x, m, k, w, n, y, s, ep); break;
-    case 41: launch_plain<4, 1, UB, CK, SPLIT, PAIR>(x, m, k, w, n, y, s, ep); break;
-    case 42: launch_plain<4, 2, UB, CK, SPLIT, PAIR>(x, m, k, w, n, y, s, ep); break;
-    case 44: launch_plain<4, 4, UB, CK, SPLIT, PAIR>(x, m, k, w, n, y, s, ep); break;
-    case 81: launch_plain<8, 1, UB, CK, SPLIT, PAIR>(x, m, k, w, n, y, s, ep); break;
-    default: launch_plain<8, 2, UB, CK, SPLIT, PAIR>(x, m, k, w, n, y, s, ep); break;
+  if constexpr (!kBase) {
+    if (nt <= 1) launch_form<1, 2, UB, CK, SPLIT, PAIR, IN, ADD>(x, m, k, w, n, y, s, e);
+    else if (nt == 2) launch_form<2, 2, UB, CK, SPLIT, PAIR, IN, ADD>(x, m, k, w, n, y, s, e);
+    else launch_form<4, 2, UB, CK, SPLIT, PAIR, IN, ADD>(x, m, k, w, n, y, s, e);
+  } else {
+    switch (nt * 10 + mt) {
+      case 11: launch_form<1, 1, UB, CK, SPLIT, PAIR, IN, ADD>(x, m, k, w, n, y, s, e); break;
+      case 12: launch_form<1, 2, UB, CK, SPLIT, PAIR, IN, ADD>(x, m, k, w, n, y, s, e); break;
+      case 14: launch_form<1, 4, UB, CK, SPLIT, PAIR, IN, ADD>(x, m, k, w, n, y, s, e); break;
+      case 21: launch_form<2, 1, UB, CK, SPLIT, PAIR, IN, ADD>(x, m, k, w, n, y, s, e); break;
+      case 22: launch_form<2, 2, UB, CK, SPLIT, PAIR, IN, ADD>(x, m, k, w, n, y, s, e); break;
+      case 24: launch_form<2, 4, UB, CK, SPLIT, PAIR, IN, ADD>(x, m, k, w, n, y, s, e); break;
+      case 41: launch_form<4, 1, UB, CK, SPLIT, PAIR, IN, ADD>(x, m, k, w, n, y, s, e); break;
+      case 42: launch_form<4, 2, UB, CK, SPLIT, PAIR, IN, ADD>(x, m, k, w, n, y, s, e); break;
+      case 44: launch_form<4, 4, UB, CK, SPLIT, PAIR, IN, ADD>(x, m, k, w, n, y, s, e); break;
+      case 81: launch_form<8, 1, UB, CK, SPLIT, PAIR, IN, ADD>(x, m, k, w, n, y, s, e); break;
+      default: launch_form<8, 2, UB, CK, SPLIT, PAIR, IN, ADD>(x, m, k, w, n, y, s, e); break;
+    }
   }
 }
 
@@ -673,30 +708,56 @@ void check_product(const char* what, int k, const bf16* w, const float* x) {
     throw Error(std::string(what) + ": k = " + std::to_string(k) + " must be a multiple of 32 with 16-byte aligned rows");
 }
 
+// The folded forms' own conditions (see gemm_mma_folds).
+void check_folded(const char* what, int m, int k, const GemmNorm* norm) {
+  if (!gemm_mma_folds(k))
+    throw Error(std::string(what) + ": folded inputs and adds take k a multiple of 64, not " + std::to_string(k));
+  if (m > kGemmMmaMaxTokens)
+    throw Error(std::string(what) + ": steps of at most " + std::to_string(kGemmMmaMaxTokens) + " tokens");
+  if (norm && (!norm->weight || (reinterpret_cast<uintptr_t>(norm->weight) & 7)))
+    throw Error(std::string(what) + ": the RMSNorm input needs 8-byte aligned norm weights");
+}
+
+template <int PAIR, int IN, bool ADD>
+void launch_split(const float* x, bool split, int m, int k, const bf16* w, int n, float* y, const Extras& e,
+                  cudaStream_t s) {
+  if constexpr (IN == kInPlain && !ADD) {
+    if (gemm_mma_chunk(k) != 64) {
+      if (split) launch_tiles<32, true, PAIR>(x, m, k, w, n, y, s, 0, 0, e);
+      else launch_tiles<32, false, PAIR>(x, m, k, w, n, y, s, 0, 0, e);
+      return;
+    }
+  }
+  if (split) launch_tiles<64, true, PAIR, IN, ADD>(x, m, k, w, n, y, s, 0, 0, e);
+  else launch_tiles<64, false, PAIR, IN, ADD>(x, m, k, w, n, y, s, 0, 0, e);
+}
+
 template <int PAIR>
-void launch_paired(const float* x, bool split, int m, int k, const bf16* w, int n, float* y, const QkvRopeArgs& ep,
-                   cudaStream_t s) {
-  if (gemm_mma_chunk(k) == 64) {
-    if (split) launch_tiles<64, true, PAIR>(x, m, k, w, n, y, s, 0, 0, ep);
-    else launch_tiles<64, false, PAIR>(x, m, k, w, n, y, s, 0, 0, ep);
+void launch_paired(const float* x, bool split, int m, int k, const bf16* w, int n, float* y, Extras e,
+                   const GemmNorm* norm, cudaStream_t s) {
+  if (norm) {
+    check_folded("gemm_mma (paired)", m, k, norm);
+    e.norm = norm->weight;
+    e.eps = norm->eps;
+    launch_split<PAIR, kInRmsNorm, false>(x, split, m, k, w, n, y, e, s);
   } else {
-    if (split) launch_tiles<32, true, PAIR>(x, m, k, w, n, y, s, 0, 0, ep);
-    else launch_tiles<32, false, PAIR>(x, m, k, w, n, y, s, 0, 0, ep);
+    launch_split<PAIR, kInPlain, false>(x, split, m, k, w, n, y, e, s);
   }
 }
 }  // namespace
 
-void launch_gemm_mma_swiglu(const float* x, bool split, int m, int k, const bf16* w, int n, float* y, cudaStream_t s) {
+void launch_gemm_mma_swiglu(const float* x, bool split, int m, int k, const bf16* w, int n, float* y, cudaStream_t s,
+                            const GemmNorm* norm) {
   if (m <= 0 || n <= 0) return;
   check_product("gemm_mma (SwiGLU)", k, w, x);
   if (n % 16 != 0) throw Error("gemm_mma (SwiGLU): the gate/up rows (" + std::to_string(n) + ") must be a multiple of 16");
   if (m > kGemmEpilogueMaxTokens || (n + 15) / 16 > 65535) throw Error("gemm_mma (SwiGLU): step or product too large");
-  launch_paired<kPairSwiGlu>(x, split, m, k, w, n, y, QkvRopeArgs{}, s);
+  launch_paired<kPairSwiGlu>(x, split, m, k, w, n, y, Extras{}, norm, s);
   check_launch("gemm_mma (SwiGLU)");
 }
 
 void launch_gemm_mma_qkv_rope(const float* x, bool split, int m, int k, const bf16* w, const QkvRopeArgs& a,
-                              cudaStream_t s) {
+                              cudaStream_t s, const GemmNorm* norm) {
   if (m <= 0) return;
   check_product("gemm_mma (q/k/v)", k, w, x);
   if (a.heads <= 0 || a.kv_heads <= 0 || a.head_dim <= 0 || a.head_dim % 16 != 0 || !a.rope || !a.q || !a.kv.k ||
@@ -704,60 +765,27 @@ void launch_gemm_mma_qkv_rope(const float* x, bool split, int m, int k, const bf
     throw Error("gemm_mma (q/k/v): needs heads, a head_dim that is a multiple of 16, the rotation table, q and the cache");
   const int n = (a.heads + 2 * a.kv_heads) * a.head_dim;
   if (m > kGemmEpilogueMaxTokens || (n + 15) / 16 > 65535) throw Error("gemm_mma (q/k/v): step or product too large");
-  launch_paired<kPairQkvRope>(x, split, m, k, w, n, nullptr, a, s);
+  Extras e;
+  e.ep = a;
+  launch_paired<kPairQkvRope>(x, split, m, k, w, n, nullptr, e, norm, s);
   check_launch("gemm_mma (q/k/v)");
 }
-
-namespace {
-// The m <= 8 tiles of launch_tiles (same template arguments but IN/ADD, hence the same arithmetic).
-template <int CK, bool SPLIT, int IN, bool ADD>
-void launch_fused_tiles(const float* x, int m, int k, const bf16* w, int n, float* y, const bf16* norm, float eps,
-                        cudaStream_t s) {
-  constexpr int U = CK == 32 ? 4 : 2;
-  if (is_thin(k, CK)) launch_thin<CK, SPLIT, IN, ADD>(x, m, k, w, n, y, s, 1, norm, eps);
-  else if (n >= 8192) launch<1, 2, U, CK, SPLIT, IN, ADD>(x, m, k, w, n, y, s, norm, eps);
-  else launch<1, 1, U, CK, SPLIT, IN, ADD>(x, m, k, w, n, y, s, norm, eps);
-}
-
-template <bool SPLIT, int IN, bool ADD>
-void launch_fused_chunk(const float* x, int m, int k, const bf16* w, int n, float* y, const bf16* norm, float eps,
-                        cudaStream_t s) {
-  if (gemm_mma_chunk(k) == 64) launch_fused_tiles<64, SPLIT, IN, ADD>(x, m, k, w, n, y, norm, eps, s);
-  else launch_fused_tiles<32, SPLIT, IN, ADD>(x, m, k, w, n, y, norm, eps, s);
-}
-
-template <bool SPLIT>
-void launch_fused_split(const float* x, int m, int k, const bf16* w, int n, float* y, const GemmFusion& f,
-                        cudaStream_t s) {
-  switch (f.input) {
-    case GemmInput::Plain:
-      if (f.add_into_y) launch_fused_chunk<SPLIT, kInPlain, true>(x, m, k, w, n, y, nullptr, 0.f, s);
-      else launch_fused_chunk<SPLIT, kInPlain, false>(x, m, k, w, n, y, nullptr, 0.f, s);
-      break;
-    case GemmInput::RmsNorm:
-      if (f.add_into_y) throw Error("gemm_mma: RMSNorm input with an added output is not a step of the decoder");
-      launch_fused_chunk<SPLIT, kInRmsNorm, false>(x, m, k, w, n, y, f.norm, f.eps, s);
-      break;
-    case GemmInput::SwiGlu:
-      if (f.add_into_y) launch_fused_chunk<SPLIT, kInSwiGlu, true>(x, m, k, w, n, y, nullptr, 0.f, s);
-      else launch_fused_chunk<SPLIT, kInSwiGlu, false>(x, m, k, w, n, y, nullptr, 0.f, s);
-      break;
-  }
-}
-}  // namespace
 
 void launch_gemm_mma_fused(const float* x, bool split, int m, int k, const bf16* w, int n, float* y,
                            const GemmFusion& fusion, cudaStream_t s) {
   if (m <= 0 || n <= 0) return;
-  if (m > kGemmFusedMaxTokens)
-    throw Error("gemm_mma: fused inputs serve steps of at most " + std::to_string(kGemmFusedMaxTokens) + " tokens");
-  if (!gemm_mma_supports(k) || (reinterpret_cast<uintptr_t>(w) & 15) || (reinterpret_cast<uintptr_t>(x) & 15))
-    throw Error("gemm_mma: k = " + std::to_string(k) + " must be a multiple of 32 with 16-byte aligned rows");
-  if (fusion.input == GemmInput::RmsNorm && (!fusion.norm || (reinterpret_cast<uintptr_t>(fusion.norm) & 7)))
-    throw Error("gemm_mma: RMSNorm input needs 8-byte aligned norm weights");
+  check_product("gemm_mma (fused)", k, w, x);
+  const bool norm = fusion.input == GemmInput::RmsNorm;
+  const GemmNorm gn{fusion.norm, fusion.eps};
+  check_folded("gemm_mma (fused)", m, k, norm ? &gn : nullptr);
+  if (norm && fusion.add_into_y) throw Error("gemm_mma: an RMSNorm input with an added output is not a step of the decoder");
   if ((n + 15) / 16 > 65535) throw Error("gemm_mma: too many output rows (" + std::to_string(n) + ")");
-  if (split) launch_fused_split<true>(x, m, k, w, n, y, fusion, s);
-  else launch_fused_split<false>(x, m, k, w, n, y, fusion, s);
+  Extras e;
+  e.norm = fusion.norm;
+  e.eps = fusion.eps;
+  if (norm) launch_split<kPairNone, kInRmsNorm, false>(x, split, m, k, w, n, y, e, s);
+  else if (fusion.add_into_y) launch_split<kPairNone, kInPlain, true>(x, split, m, k, w, n, y, e, s);
+  else launch_split<kPairNone, kInPlain, false>(x, split, m, k, w, n, y, e, s);
   check_launch("gemm_mma (fused)");
 }
 

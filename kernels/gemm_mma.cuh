@@ -42,22 +42,29 @@ constexpr int kGemmMmaMaxTokens = 128;
 void launch_gemm_mma_tiled(const float* x, bool split, int m, int k, const bf16* w, int n, float* y, int nt, int mt,
                            cudaStream_t s);
 
-// Fusions for decode steps of at most kGemmFusedMaxTokens tokens: the product reads its activations
-// through the op that would otherwise have run as its own kernel, and may add its result into y.
-// Each fused op evaluates exactly the expressions of that kernel (rmsnorm.cu, swiglu.cu) in the same
-// order, so a token's result is bit-identical to the unfused chain that longer steps run.
+// Folded forms for decode and verification steps (m <= kGemmMmaMaxTokens, k a multiple of 64):
+// the product reads its activations through an RMSNorm, or adds its result into y, so the RMSNorm
+// and residual-add kernels between the products of a layer go away.
+// RmsNorm: x holds the residual stream; y = (norm ⊙ x)·wᵀ · rsqrt(mean(x²) + eps) per token. The
+// sum of squares is taken in the product's own k order (fixed by k alone, like the product's), so
+// a token's result does not depend on its step's size; it is not add_rmsnorm's order, so the bits
+// differ from add_rmsnorm followed by the product by float32 rounding.
 enum class GemmInput {
   Plain,    // x as is
-  RmsNorm,  // RMSNorm of x with `norm` and `eps` (x holds the residual stream), as add_rmsnorm
-  SwiGlu,   // x = [gate | up], each k wide (row stride 2k): silu(gate) * up, as swiglu
+  RmsNorm,  // RMSNorm of x with `norm` and `eps`, applied as above
 };
 struct GemmFusion {
   GemmInput input = GemmInput::Plain;
   const bf16* norm = nullptr;
   float eps = 0.f;
-  bool add_into_y = false;  // y += x·wᵀ (the residual add of the next add_rmsnorm) instead of y =
+  bool add_into_y = false;  // y += x·wᵀ (the residual add) instead of y =
 };
-constexpr int kGemmFusedMaxTokens = 8;
+inline bool gemm_mma_folds(int k) { return k > 0 && k % 64 == 0; }
+// The RMSNorm input of the paired products below (nullptr: plain input).
+struct GemmNorm {
+  const bf16* weight = nullptr;
+  float eps = 0.f;
+};
 
 // Products that end in the op which would otherwise run as the next kernel (decode and
 // verification steps). A 16-row mma tile pairs the rows
@@ -72,11 +79,12 @@ constexpr int kGemmFusedMaxTokens = 8;
 constexpr int kGemmEpilogueMaxTokens = 16;
 // SwiGLU: w = [gate; up] (n rows, n/2 of each, n/2 a multiple of 8), y [m, n/2] = silu(gate)·up
 // (swiglu.cu; w-wide group: all n rows).
-void launch_gemm_mma_swiglu(const float* x, bool split, int m, int k, const bf16* w, int n, float* y, cudaStream_t s);
+void launch_gemm_mma_swiglu(const float* x, bool split, int m, int k, const bf16* w, int n, float* y, cudaStream_t s,
+                            const GemmNorm* norm = nullptr);
 // The q/k/v projection ((heads + 2·kv_heads)·head_dim rows, head_dim a multiple of 16) with
 // qkv_rope's bias, rotation, q output and paged k/v stores (qkv_rope.cuh's qkv_rope_pair; group: one head).
 void launch_gemm_mma_qkv_rope(const float* x, bool split, int m, int k, const bf16* w, const QkvRopeArgs& a,
-                              cudaStream_t s);
+                              cudaStream_t s, const GemmNorm* norm = nullptr);
 void launch_gemm_mma_fused(const float* x, bool split, int m, int k, const bf16* w, int n, float* y,
                            const GemmFusion& fusion, cudaStream_t s);
 }

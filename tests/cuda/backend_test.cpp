@@ -60,12 +60,13 @@ std::vector<std::vector<float>> prompt_tail_logits(Backend& b, const std::vector
   return out;
 }
 
-// The opt-in decode paths (fused products, padded rows) must keep every result bit-identical: the
-// test below runs once with the defaults and once with them on.
+// The other decode paths (separate RMSNorm and residual-add kernels instead of the folded forms,
+// padded rows) must keep every result bit-identical too: the test below runs once with the
+// defaults and once with them.
 std::vector<std::unique_ptr<ScopedEnv>> opt_ins(bool on) {
   std::vector<std::unique_ptr<ScopedEnv>> e;
   if (!on) return e;
-  e.push_back(std::make_unique<ScopedEnv>("STRIDE_CUDA_FUSED_DECODE", "1"));
+  e.push_back(std::make_unique<ScopedEnv>("STRIDE_CUDA_FOLD_NORMS", "0"));
   e.push_back(std::make_unique<ScopedEnv>("STRIDE_CUDA_ROW_BUCKET", "8"));
   return e;
 }
@@ -73,7 +74,7 @@ std::vector<std::unique_ptr<ScopedEnv>> opt_ins(bool on) {
 TEST(CudaBackend, LogitsAreBitIdenticalWithOneOrSixtyFourTokensPerStep) {
   STRIDE_REQUIRE_GPU();
   for (const bool opt_in : {false, true}) {
-  SCOPED_TRACE(opt_in ? "fused decode, rows padded to multiples of 8" : "defaults");
+  SCOPED_TRACE(opt_in ? "separate norm kernels, rows padded to multiples of 8" : "defaults");
   std::mt19937 rng(std::random_device{}());
   const ModelConfig c = small_test_config();
   const uint64_t seed = rng();

@@ -1,6 +1,7 @@
 // The products that end in SwiGLU or in qkv_rope (launch_gemm_mma_swiglu / _qkv_rope) give bit for
 // bit what the plain product followed by that kernel gives, for every step size a decode or
-// verification step takes (each size picks its own tile), with fresh random inputs.
+// verification step takes (each size picks its own tile), with fresh random inputs; with the
+// RMSNorm input folded in (k a multiple of 64), what the folded product followed by that kernel gives.
 #include <algorithm>
 #include <cstring>
 #include <numeric>
@@ -30,21 +31,30 @@ TEST(CudaGemmEpilogue, SwiGluEqualsProductThenSwiGluBitForBit) {
   // 1536 / 8960: the 1.5B shape (two row tiles per block); 160: 32-wide chunks.
   for (const auto& [k, inter] : std::vector<std::pair<int, int>>{{128, 512}, {896, 4864}, {1536, 8960}, {160, 200}}) {
     const int n = 2 * inter;
-    std::vector<uint16_t> wb;
-    std::vector<float> wf;
+    std::vector<uint16_t> wb, nb;
+    std::vector<float> wf, nf;
     random_bf16(rng, size_t(n) * k, 0.1f, wb, wf);
-    DeviceBuffer w = upload(wb);
+    random_bf16(rng, size_t(k), 1.5f, nb, nf);
+    DeviceBuffer w = upload(wb), norm = upload(nb);
+    const GemmNorm gn{norm.as<bf16>(), 1e-6f};
+    GemmFusion fn;
+    fn.input = GemmInput::RmsNorm;
+    fn.norm = gn.weight;
+    fn.eps = gn.eps;
     for (const int m : kStepSizes) {
       const auto xin = random_f32(rng, size_t(m) * k, 2.f);
       DeviceBuffer x = upload(xin), gu(size_t(m) * n * 4), a(size_t(m) * inter * 4), b(size_t(m) * inter * 4);
-      for (const bool split : {true, false}) {
+      for (const bool split : {true, false})
+      for (const bool fold : {false, true}) {
+        if (fold && !gemm_mma_folds(k)) continue;
         const std::string what = "k " + std::to_string(k) + " inter " + std::to_string(inter) + " m " +
-                                 std::to_string(m) + (split ? " split" : " bf16");
+                                 std::to_string(m) + (split ? " split" : " bf16") + (fold ? " RMSNorm in" : "");
         poison(a);
         poison(b);
-        launch_gemm_mma(x.as<float>(), split, m, k, w.as<bf16>(), n, gu.as<float>(), nullptr);
+        if (fold) launch_gemm_mma_fused(x.as<float>(), split, m, k, w.as<bf16>(), n, gu.as<float>(), fn, nullptr);
+        else launch_gemm_mma(x.as<float>(), split, m, k, w.as<bf16>(), n, gu.as<float>(), nullptr);
         launch_swiglu(gu.as<float>(), m, inter, a.as<float>(), nullptr);
-        launch_gemm_mma_swiglu(x.as<float>(), split, m, k, w.as<bf16>(), n, b.as<float>(), nullptr);
+        launch_gemm_mma_swiglu(x.as<float>(), split, m, k, w.as<bf16>(), n, b.as<float>(), nullptr, fold ? &gn : nullptr);
         const auto ref = download<float>(a, size_t(m) * inter), got = download<float>(b, size_t(m) * inter);
         ASSERT_EQ(nan_count(ref), 0u) << what;
         EXPECT_EQ(nan_count(got), 0u) << what;
@@ -73,7 +83,15 @@ TEST(CudaGemmEpilogue, QkvRopeEqualsProductThenQkvRopeBitForBit) {
     std::vector<float> wf;
     random_bf16(rng, size_t(width) * L.k, 0.1f, wb, wf);
     const auto bias = random_f32(rng, width, 0.5f);
-    DeviceBuffer w = upload(wb), db = upload(bias);
+    std::vector<uint16_t> nb;
+    std::vector<float> nf;
+    random_bf16(rng, size_t(L.k), 1.5f, nb, nf);
+    DeviceBuffer w = upload(wb), db = upload(bias), norm = upload(nb);
+    const GemmNorm gn{norm.as<bf16>(), 1e-6f};
+    GemmFusion fn;
+    fn.input = GemmInput::RmsNorm;
+    fn.norm = gn.weight;
+    fn.eps = gn.eps;
     std::vector<float> inv(half);
     for (int i = 0; i < half; ++i) inv[i] = float(1.0 / std::pow(1e6, 2.0 * i / hd));
     DeviceBuffer dinv = upload(inv);
@@ -92,13 +110,16 @@ TEST(CudaGemmEpilogue, QkvRopeEqualsProductThenQkvRopeBitForBit) {
       const size_t cache = size_t(blocks) * B * kvw;
       DeviceBuffer qa(size_t(m) * L.heads * hd * 4), qb(size_t(m) * L.heads * hd * 4), ka(cache * 2), kb(cache * 2),
           va(cache * 2), vb(cache * 2);
-      for (const bool split : {true, false}) {
+      for (const bool split : {true, false})
+      for (const bool fold : {false, true}) {
+        if (fold && !gemm_mma_folds(L.k)) continue;
         const std::string what = "heads " + std::to_string(L.heads) + "/" + std::to_string(L.kv_heads) + " of " +
                                  std::to_string(hd) + " k " + std::to_string(L.k) + " m " + std::to_string(m) +
-                                 (split ? " split" : " bf16");
+                                 (split ? " split" : " bf16") + (fold ? " RMSNorm in" : "");
         for (DeviceBuffer* b : {&qa, &qb, &ka, &kb, &va, &vb}) poison(*b);  // unwritten values stay NaN
         const float* bias_ptr = L.bias ? db.as<float>() : nullptr;
-        launch_gemm_mma(x.as<float>(), split, m, L.k, w.as<bf16>(), width, qkv.as<float>(), nullptr);
+        if (fold) launch_gemm_mma_fused(x.as<float>(), split, m, L.k, w.as<bf16>(), width, qkv.as<float>(), fn, nullptr);
+        else launch_gemm_mma(x.as<float>(), split, m, L.k, w.as<bf16>(), width, qkv.as<float>(), nullptr);
         launch_qkv_rope(qkv.as<float>(), bias_ptr, rope.as<float2>(), m, L.heads, L.kv_heads, hd, qa.as<float>(),
                         KvLayer{ka.as<bf16>(), va.as<bf16>(), dt.as<int32_t>(), B}, dlen.as<int32_t>(), first, nullptr);
         QkvRopeArgs e;
@@ -111,7 +132,7 @@ TEST(CudaGemmEpilogue, QkvRopeEqualsProductThenQkvRopeBitForBit) {
         e.kv = KvLayer{kb.as<bf16>(), vb.as<bf16>(), dt.as<int32_t>(), B};
         e.base_slot = dlen.as<int32_t>();
         e.first_slot = first;
-        launch_gemm_mma_qkv_rope(x.as<float>(), split, m, L.k, w.as<bf16>(), e, nullptr);
+        launch_gemm_mma_qkv_rope(x.as<float>(), split, m, L.k, w.as<bf16>(), e, nullptr, fold ? &gn : nullptr);
         const auto q1 = download<float>(qa, size_t(m) * L.heads * hd), q2 = download<float>(qb, size_t(m) * L.heads * hd);
         ASSERT_EQ(nan_count(q1), 0u) << what;
         EXPECT_EQ(nan_count(q2), 0u) << what;

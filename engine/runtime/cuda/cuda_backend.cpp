@@ -49,6 +49,14 @@ constexpr int kDecodeKeyChunk = 64;
 // Verification steps padded to 1, 2, 4, ... then multiples of this many rows (see pad_to_bucket).
 constexpr int kDefaultRowBucket = 4;
 constexpr int kPrefillKeyChunk = 256;
+// The widest model whose decode steps fold the RMSNorms and residual adds into the products. The
+// folded RMSNorm input takes 74-76 registers in the one-token tile, 3 blocks per SM instead of 4:
+// the narrow models' products are latency-bound and gain the two kernels per layer, the 7B shape's
+// gate/up product streams its weights at ~95% of the copy rate and loses a quarter of its loads in
+// flight. H100, --step-costs ms M=1 / 8 / 16 / 64, separate kernels -> folded (session 17, same call):
+// 0.5B 0.942 / 1.196 / 1.574 / 3.429 -> 0.888 / 1.124 / 1.548 / 3.763; 1.5B 1.809 / 2.270 / 2.876 /
+// 6.435 -> 1.773 / 2.084 / 2.894 / 6.808; 7B 5.585 / 6.437 / 8.449 / 20.09 -> 5.792 / 6.783 / 8.303 / 20.48.
+constexpr int kFoldMaxHidden = 2048;
 
 struct Stream {
   cudaStream_t s = nullptr;
@@ -496,21 +504,21 @@ class CudaBackend final : public Backend {
   void run_chunk(const StepInput& in, int n, int i0, int i1, bool invariant, const int32_t* len_dev, const int32_t* tokens,
                  const int32_t* positions, int32_t* argmax) {
     const int m = i1 - i0;
-    const int h = cfg_.hidden_size, hd = cfg_.head_dim, H = cfg_.num_heads, KV = cfg_.num_kv_heads;
-    const int qd = H * hd, qkv_w = (H + 2 * KV) * hd, inter = cfg_.intermediate_size;
+    const int h = cfg_.hidden_size, hd = cfg_.head_dim, qd = cfg_.num_heads * hd, inter = cfg_.intermediate_size;
     const float eps = cfg_.rms_norm_eps;
     cudaStream_t s = stream_.s;
     float* residual = residual_.as<float>();
     float* x = x_.as<float>();
-    float* delta = delta_.as<float>();
     launch_embedding(tokens + i0, m, model_->embed, h, residual, s);
-    float2* rope = rope_.as<float2>();
-    launch_rope_table(positions + i0, inv_freq_.as<float>(), m, hd, rope, s);  // once for every layer
-    // Decode steps of a few tokens may fold the RMSNorms, the residual adds and SwiGLU into the
-    // matrix products (STRIDE_CUDA_FUSED_DECODE=1): 3 kernels fewer per layer, same bits.
-    const bool fused = invariant && fused_decode_ && m <= kGemmFusedMaxTokens && mode_ != MatmulMode::Gemv &&
-                       gemm_mma_supports(h) && gemm_mma_supports(qd) && gemm_mma_supports(inter);
+    launch_rope_table(positions + i0, inv_freq_.as<float>(), m, hd, rope_.as<float2>(), s);  // once for every layer
     const bool split = mode_ == MatmulMode::MmaSplit;
+    // Decode and verification steps of models up to kFoldMaxHidden wide fold the RMSNorms into the
+    // products that read them and the residual adds into the products that make them (gemm_mma.cuh's
+    // folded forms): two kernels fewer per layer. Every invariant step of the model takes this path or
+    // none does (the fold changes the norm's float32 rounding), so a token's logits never depend on
+    // its step's size. STRIDE_CUDA_FOLD_NORMS=0 turns it off, =1 forces it on for wider models.
+    const bool fold = invariant && fold_norms_ != 0 && (fold_norms_ == 1 || h <= kFoldMaxHidden) &&
+                      mode_ != MatmulMode::Gemv && gemm_mma_folds(h) && gemm_mma_folds(qd) && gemm_mma_folds(inter);
     // Prompt steps may have the RMSNorms and SwiGLU write the bf16 inputs of their cuBLAS products
     // directly (default; STRIDE_CUDA_PREFILL_BF16=0 turns it off): the same rounded values without a float32 copy and a
     // conversion pass (~200 MB of traffic per layer at 2048 tokens of the 1.5B shape).
@@ -518,85 +526,157 @@ class CudaBackend final : public Backend {
     // Decode and verification steps of up to 16 tokens end their q/k/v and gate/up products in
     // qkv_rope and SwiGLU (gemm_mma.cuh: two launches per layer fewer, same bits, so a token's
     // logits do not depend on which path its step took; STRIDE_CUDA_EPILOGUES=0 turns it off).
-    const bool mma = invariant && !fused && m <= kGemmEpilogueMaxTokens && mode_ != MatmulMode::Gemv && epilogues_ &&
+    const bool mma = invariant && m <= kGemmEpilogueMaxTokens && mode_ != MatmulMode::Gemv && epilogues_ &&
                      gemm_mma_supports(h);
     const bool qkv_epilogue = mma && hd % 16 == 0;
     const bool swiglu_epilogue = mma && inter % 8 == 0 && gemm_mma_supports(inter);
+    if (fold) {
+      run_folded_layers(m, i0, len_dev, split, qkv_epilogue, swiglu_epilogue, in, n, i1);
+    } else {
+      run_layers(m, i0, i1, n, in, invariant, len_dev, split, bf16_inputs, qkv_epilogue, swiglu_epilogue);
+    }
+    const int lo = std::max(i0, in.logits_from);
+    if (lo < i1) {
+      float* out = logits_.as<float>() + size_t(lo - in.logits_from) * cfg_.vocab_size;
+      if (fold) {
+        // The final norm folded into the LM head (invariant steps: logits for every row).
+        GemmFusion f;
+        f.input = GemmInput::RmsNorm;
+        f.norm = model_->final_norm;
+        f.eps = eps;
+        launch_gemm_mma_fused(residual + size_t(lo - i0) * h, split, i1 - lo, h, model_->lm_head, cfg_.vocab_size,
+                              out, f, s);
+      } else {
+        matmul(invariant, x + size_t(lo - i0) * h, i1 - lo, h, model_->lm_head, cfg_.vocab_size, out);
+      }
+      launch_argmax(out, i1 - lo, cfg_.vocab_size, argmax + lo, argmax_scratch_.as(), s);
+    }
+  }
+
+  // The attention of layer l for rows i0 .. i1 of the step (q_ holds their queries; attn_ gets the output).
+  void run_attention(const StepInput& in, int n, int i0, int i1, bool invariant, const int32_t* len_dev, int l,
+                     bool bf16_inputs, bool* attn_in_xb) {
+    const int hd = cfg_.head_dim, H = cfg_.num_heads, KV = cfg_.num_kv_heads;
+    cudaStream_t s = stream_.s;
+    const KvLayer kv = kv_.layer(l);
+    AttentionArgs a;
+    a.q = q_.as<float>();
+    a.out = attn_.as<float>();
+    a.rows = i1 - i0;
+    a.first_row = i0;
+    a.heads = H;
+    a.kv_heads = KV;
+    a.head_dim = hd;
+    a.cache_len = cache_len_;
+    a.cache_len_dev = len_dev;
+    a.key_limit = i1;
+    a.mask = in.mask.empty() ? nullptr : step_mask(n);
+    a.mask_stride = n;
+    a.scale = 1.f / std::sqrt(static_cast<float>(hd));
+    a.chunk = invariant ? kDecodeKeyChunk : kPrefillKeyChunk;
+    a.splits = invariant ? decode_splits(i1) : attention_splits(cache_len_, i1, a.chunk);
+    a.partials = partials_.as<float>();
+    a.tickets = merge_in_chunks_ ? tickets_.as<unsigned>() : nullptr;
+    // A prompt step's flash attention may write the bf16 input of its cuBLAS o product directly
+    // (the same rounding as the conversion pass; xb_ is free again once the qkv product ran).
+    *attn_in_xb = false;
+    if (!invariant && flash_prefill_ && attention_prefill_supports(a)) {
+      *attn_in_xb = bf16_inputs;
+      if (*attn_in_xb) a.out_bf16 = xb_.as<bf16>();
+      launch_attention_prefill(a, kv, s);
+    } else {
+      launch_attention(a, kv, s);
+    }
+  }
+
+  QkvRopeArgs qkv_rope_args(int l, int i0, const int32_t* len_dev) {
+    QkvRopeArgs qa;
+    qa.bias = model_->layers[l].qkv_bias;
+    qa.rope = rope_.as<float2>();
+    qa.heads = cfg_.num_heads;
+    qa.kv_heads = cfg_.num_kv_heads;
+    qa.head_dim = cfg_.head_dim;
+    qa.q = q_.as<float>();
+    qa.kv = kv_.layer(l);
+    qa.base_slot = len_dev;
+    qa.first_slot = i0;
+    return qa;
+  }
+
+  // The layers of an invariant step with the norms and residual adds folded into the products:
+  // residual (the embedding) is the only stream; qkv, gate/up and the LM head read it through their
+  // RMSNorm, o and down add into it.
+  void run_folded_layers(int m, int i0, const int32_t* len_dev, bool split, bool qkv_epilogue, bool swiglu_epilogue,
+                         const StepInput& in, int n, int i1) {
+    const int h = cfg_.hidden_size, hd = cfg_.head_dim, H = cfg_.num_heads, KV = cfg_.num_kv_heads;
+    const int qd = H * hd, qkv_w = (H + 2 * KV) * hd, inter = cfg_.intermediate_size;
+    const float eps = cfg_.rms_norm_eps;
+    cudaStream_t s = stream_.s;
+    float* residual = residual_.as<float>();
+    float* x = x_.as<float>();
+    GemmFusion add;
+    add.add_into_y = true;
     for (int l = 0; l < cfg_.num_layers; ++l) {
       const DeviceLayer& L = model_->layers[l];
-      const KvLayer kv = kv_.layer(l);
-      if (fused) {
-        // residual already holds the previous layer's output (its down product added itself).
+      const GemmNorm input_norm{L.input_norm, eps}, post_norm{L.post_attn_norm, eps};
+      const QkvRopeArgs qa = qkv_rope_args(l, i0, len_dev);
+      if (qkv_epilogue) {
+        launch_gemm_mma_qkv_rope(residual, split, m, h, L.qkv, qa, s, &input_norm);
+      } else {
         GemmFusion f;
         f.input = GemmInput::RmsNorm;
         f.norm = L.input_norm;
         f.eps = eps;
         launch_gemm_mma_fused(residual, split, m, h, L.qkv, qkv_w, qkv_.as<float>(), f, s);
-      } else if (bf16_inputs) {
+        launch_qkv_rope(qkv_.as<float>(), L.qkv_bias, qa.rope, m, H, KV, hd, q_.as<float>(), qa.kv, len_dev, i0, s);
+      }
+      bool attn_in_xb = false;
+      run_attention(in, n, i0, i1, true, len_dev, l, false, &attn_in_xb);
+      launch_gemm_mma_fused(attn_.as<float>(), split, m, qd, L.o, h, residual, add, s);  // residual += o
+      const float* down_in = gu_.as<float>();
+      if (swiglu_epilogue) {
+        launch_gemm_mma_swiglu(residual, split, m, h, L.gate_up, 2 * inter, gu_.as<float>(), s, &post_norm);
+      } else {
+        GemmFusion f;
+        f.input = GemmInput::RmsNorm;
+        f.norm = L.post_attn_norm;
+        f.eps = eps;
+        launch_gemm_mma_fused(residual, split, m, h, L.gate_up, 2 * inter, gu_.as<float>(), f, s);
+        launch_swiglu(gu_.as<float>(), m, inter, x, s);
+        down_in = x;
+      }
+      launch_gemm_mma_fused(down_in, split, m, inter, L.down, h, residual, add, s);  // residual += down
+    }
+  }
+
+  // The layers with separate RMSNorm and residual-add kernels: prompt steps (cuBLAS products) and
+  // the invariant steps of models the folded forms do not serve.
+  void run_layers(int m, int i0, int i1, int n, const StepInput& in, bool invariant, const int32_t* len_dev, bool split,
+                  bool bf16_inputs, bool qkv_epilogue, bool swiglu_epilogue) {
+    const int h = cfg_.hidden_size, hd = cfg_.head_dim, H = cfg_.num_heads, KV = cfg_.num_kv_heads;
+    const int qd = H * hd, qkv_w = (H + 2 * KV) * hd, inter = cfg_.intermediate_size;
+    const float eps = cfg_.rms_norm_eps;
+    cudaStream_t s = stream_.s;
+    float* residual = residual_.as<float>();
+    float* x = x_.as<float>();
+    float* delta = delta_.as<float>();
+    for (int l = 0; l < cfg_.num_layers; ++l) {
+      const DeviceLayer& L = model_->layers[l];
+      if (bf16_inputs) {
         launch_add_rmsnorm_bf16(residual, l == 0 ? nullptr : delta, L.input_norm, m, h, eps, xb_.as<bf16>(), s);
         cublas_matmul(xb_.as<bf16>(), m, h, L.qkv, qkv_w, qkv_.as<float>());
       } else {
         launch_add_rmsnorm(residual, l == 0 ? nullptr : delta, L.input_norm, m, h, eps, x, s);
         if (!qkv_epilogue) matmul(invariant, x, m, h, L.qkv, qkv_w, qkv_.as<float>());
       }
+      const QkvRopeArgs qa = qkv_rope_args(l, i0, len_dev);
       if (qkv_epilogue) {
-        QkvRopeArgs qa;
-        qa.bias = L.qkv_bias;
-        qa.rope = rope;
-        qa.heads = H;
-        qa.kv_heads = KV;
-        qa.head_dim = hd;
-        qa.q = q_.as<float>();
-        qa.kv = kv;
-        qa.base_slot = len_dev;
-        qa.first_slot = i0;
         launch_gemm_mma_qkv_rope(x, split, m, h, L.qkv, qa, s);
       } else {
-        launch_qkv_rope(qkv_.as<float>(), L.qkv_bias, rope, m, H, KV, hd, q_.as<float>(), kv, len_dev, i0, s);
+        launch_qkv_rope(qkv_.as<float>(), L.qkv_bias, qa.rope, m, H, KV, hd, q_.as<float>(), qa.kv, len_dev, i0, s);
       }
-      AttentionArgs a;
-      a.q = q_.as<float>();
-      a.out = attn_.as<float>();
-      a.rows = m;
-      a.first_row = i0;
-      a.heads = H;
-      a.kv_heads = KV;
-      a.head_dim = hd;
-      a.cache_len = cache_len_;
-      a.cache_len_dev = len_dev;
-      a.key_limit = i1;
-      a.mask = in.mask.empty() ? nullptr : step_mask(n);
-      a.mask_stride = n;
-      a.scale = 1.f / std::sqrt(static_cast<float>(hd));
-      a.chunk = invariant ? kDecodeKeyChunk : kPrefillKeyChunk;
-      a.splits = invariant ? decode_splits(i1) : attention_splits(cache_len_, i1, a.chunk);
-      a.partials = partials_.as<float>();
-      a.tickets = merge_in_chunks_ ? tickets_.as<unsigned>() : nullptr;
-      // A prompt step's flash attention may write the bf16 input of its cuBLAS o product directly
-      // (the same rounding as the conversion pass; xb_ is free again once the qkv product ran).
       bool attn_in_xb = false;
-      if (!invariant && flash_prefill_ && attention_prefill_supports(a)) {
-        attn_in_xb = bf16_inputs;
-        if (attn_in_xb) a.out_bf16 = xb_.as<bf16>();
-        launch_attention_prefill(a, kv, s);
-      } else {
-        launch_attention(a, kv, s);
-      }
-      if (fused) {
-        GemmFusion add;
-        add.add_into_y = true;
-        launch_gemm_mma_fused(attn_.as<float>(), split, m, qd, L.o, h, residual, add, s);  // residual += o
-        GemmFusion norm;
-        norm.input = GemmInput::RmsNorm;
-        norm.norm = L.post_attn_norm;
-        norm.eps = eps;
-        launch_gemm_mma_fused(residual, split, m, h, L.gate_up, 2 * inter, gu_.as<float>(), norm, s);
-        GemmFusion swiglu_add;
-        swiglu_add.input = GemmInput::SwiGlu;
-        swiglu_add.add_into_y = true;
-        launch_gemm_mma_fused(gu_.as<float>(), split, m, inter, L.down, h, residual, swiglu_add, s);  // residual += down
-        continue;
-      }
+      run_attention(in, n, i0, i1, invariant, len_dev, l, bf16_inputs, &attn_in_xb);
       if (attn_in_xb) {
         cublas_matmul(xb_.as<bf16>(), m, qd, L.o, h, delta);
       } else {
@@ -626,14 +706,7 @@ class CudaBackend final : public Backend {
       launch_swiglu(gu_.as<float>(), m, inter, x, s);
       matmul(invariant, x, m, inter, L.down, h, delta);
     }
-    // Fused: the last down product already added itself into residual.
-    launch_add_rmsnorm(residual, fused ? nullptr : delta, model_->final_norm, m, h, eps, x, s);
-    const int lo = std::max(i0, in.logits_from);
-    if (lo < i1) {
-      float* out = logits_.as<float>() + size_t(lo - in.logits_from) * cfg_.vocab_size;
-      matmul(invariant, x + size_t(lo - i0) * h, i1 - lo, h, model_->lm_head, cfg_.vocab_size, out);
-      launch_argmax(out, i1 - lo, cfg_.vocab_size, argmax + lo, argmax_scratch_.as(), s);
-    }
+    launch_add_rmsnorm(residual, delta, model_->final_norm, m, h, eps, x, s);
   }
 
   std::shared_ptr<const ModelWeights> host_;  // keeps the mapped files alive as long as we are
@@ -678,10 +751,14 @@ class CudaBackend final : public Backend {
   }();
   // See run_chunk and top_logits. On by default (verified and measured on the H100, session 8):
   // bf16 prompt-step inputs (prefill 2048 at 1.5B 22 -> 19 ms), device sampling candidates. Opt-in:
-  // fused decode products (measured slower: 1.5B decode 363 -> 329 tok/s, each block recomputes
-  // the norm and SwiGLU of its inputs).
+  // nothing (the fused decode products of sessions 8-13, which recomputed each block's inputs'
+  // norm and SwiGLU, measured slower and were replaced by the folded forms).
   bool prefill_bf16_ = env_not_off("STRIDE_CUDA_PREFILL_BF16");
-  bool fused_decode_ = env_on("STRIDE_CUDA_FUSED_DECODE");
+  // STRIDE_CUDA_FOLD_NORMS: unset = by width (kFoldMaxHidden), 0 = never, 1 = always.
+  int fold_norms_ = [] {
+    const char* v = std::getenv("STRIDE_CUDA_FOLD_NORMS");
+    return v && *v ? (std::strcmp(v, "0") == 0 ? 0 : 1) : -1;
+  }();
   bool epilogues_ = env_not_off("STRIDE_CUDA_EPILOGUES");
   bool device_sampling_ = env_not_off("STRIDE_CUDA_DEVICE_SAMPLING");
   // The split attention's chunks merged by the last chunk block of each row (ticket counters)
