@@ -583,15 +583,19 @@ std::pair<int, int> tile_override() {
 // products: 1.5B M=1 1.902, 1.894, 1.885, 1.886, 1.882, 1.898, 1.887 -> 1.859, 1.859, 1.854, 1.853,
 // 1.867 (and 1.850 x3 with the 0.5B-sized ones at 1); M=8 2.316 / 2.327 -> 2.339 / 2.338; 0.5B M=1
 // 0.938, 0.939, 0.948 -> 0.953, 0.957, 0.950, M=8 1.199 -> 1.234. Depth never changes a result.
+// Deep products of those widths (k >= 4096: the 1.5B down product, 9 chunks per warp at two k
+// slices) keep depth 2 in one-token steps too. Session 17, --step-costs M=1 / M=8, ms, two passes:
+// 1.5B 1.781 / 2.143, 1.792 / 2.154 -> 1.747 / 2.130, 1.748 / 2.132; the 7B down product (3584
+// rows) at depth 2: 5.67-5.70 -> 5.86-5.87, so it stays at 1.
 constexpr int kDecodeDepthWide = 1;
-int decode_depth(int n, int m) { return n <= 2048 && (m > 1 || n < 1536) ? 2 : 1; }
+int decode_depth(int n, int m, int k) { return n <= 2048 && (m > 1 || n < 1536 || k >= 4096) ? 2 : 1; }
 std::pair<int, int> depth_override() {
   static const std::pair<int, int> d = [] {
     const char* v = std::getenv("STRIDE_GEMM_DEPTH");
     int u1 = 0, u2 = 0;
     if (v && std::sscanf(v, "%d,%d", &u1, &u2) == 2 && (u1 == 1 || u1 == 2 || u1 == 4) && (u2 == 1 || u2 == 2))
       return std::make_pair(u1, u2);
-    return std::make_pair(0, kDecodeDepthWide);  // u1 0: decode_depth(n, m)
+    return std::make_pair(0, kDecodeDepthWide);  // u1 0: decode_depth(n, m, k)
   }();
   return d;
 }
@@ -615,7 +619,7 @@ void launch_tiles(const float* x, int m, int k, const bf16* w, int n, float* y, 
   if (nt == 0 && m <= 8) {
     if constexpr (CK == 64) {
       const auto [u1, u2] = depth_override();
-      const int depth = n >= 8192 ? u2 : u1 > 0 ? u1 : decode_depth(n, m);
+      const int depth = n >= 8192 ? u2 : u1 > 0 ? u1 : decode_depth(n, m, k);
       if (kBase && depth == 4) launch_form<1, 1, kBase ? 4 : 2, CK, SPLIT, PAIR, IN, ADD>(x, m, k, w, n, y, s, e);
       else if (depth >= 2) launch_form<1, 1, 2, CK, SPLIT, PAIR, IN, ADD>(x, m, k, w, n, y, s, e);
       else launch_form<1, 1, 1, CK, SPLIT, PAIR, IN, ADD>(x, m, k, w, n, y, s, e);
