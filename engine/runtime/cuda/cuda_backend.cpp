@@ -540,12 +540,8 @@ class CudaBackend final : public Backend {
       float* out = logits_.as<float>() + size_t(lo - in.logits_from) * cfg_.vocab_size;
       if (fold) {
         // The final norm folded into the LM head (invariant steps: logits for every row).
-        GemmFusion f;
-        f.input = GemmInput::RmsNorm;
-        f.norm = model_->final_norm;
-        f.eps = eps;
         launch_gemm_mma_fused(residual + size_t(lo - i0) * h, split, i1 - lo, h, model_->lm_head, cfg_.vocab_size,
-                              out, f, s);
+                              out, rms_norm_input(model_->final_norm, eps), s);
       } else {
         matmul(invariant, x + size_t(lo - i0) * h, i1 - lo, h, model_->lm_head, cfg_.vocab_size, out);
       }
@@ -603,6 +599,15 @@ class CudaBackend final : public Backend {
     return qa;
   }
 
+  // A folded product's RMSNorm input (gemm_mma.cuh).
+  static GemmFusion rms_norm_input(const bf16* weight, float eps) {
+    GemmFusion f;
+    f.input = GemmInput::RmsNorm;
+    f.norm = weight;
+    f.eps = eps;
+    return f;
+  }
+
   // The layers of an invariant step with the norms and residual adds folded into the products:
   // residual (the embedding) is the only stream; qkv, gate/up and the LM head read it through their
   // RMSNorm, o and down add into it.
@@ -623,11 +628,8 @@ class CudaBackend final : public Backend {
       if (qkv_epilogue) {
         launch_gemm_mma_qkv_rope(residual, split, m, h, L.qkv, qa, s, &input_norm);
       } else {
-        GemmFusion f;
-        f.input = GemmInput::RmsNorm;
-        f.norm = L.input_norm;
-        f.eps = eps;
-        launch_gemm_mma_fused(residual, split, m, h, L.qkv, qkv_w, qkv_.as<float>(), f, s);
+        launch_gemm_mma_fused(residual, split, m, h, L.qkv, qkv_w, qkv_.as<float>(), rms_norm_input(L.input_norm, eps),
+                              s);
         launch_qkv_rope(qkv_.as<float>(), L.qkv_bias, qa.rope, m, H, KV, hd, q_.as<float>(), qa.kv, len_dev, i0, s);
       }
       bool attn_in_xb = false;
@@ -637,11 +639,8 @@ class CudaBackend final : public Backend {
       if (swiglu_epilogue) {
         launch_gemm_mma_swiglu(residual, split, m, h, L.gate_up, 2 * inter, gu_.as<float>(), s, &post_norm);
       } else {
-        GemmFusion f;
-        f.input = GemmInput::RmsNorm;
-        f.norm = L.post_attn_norm;
-        f.eps = eps;
-        launch_gemm_mma_fused(residual, split, m, h, L.gate_up, 2 * inter, gu_.as<float>(), f, s);
+        launch_gemm_mma_fused(residual, split, m, h, L.gate_up, 2 * inter, gu_.as<float>(),
+                              rms_norm_input(L.post_attn_norm, eps), s);
         launch_swiglu(gu_.as<float>(), m, inter, x, s);
         down_in = x;
       }
