@@ -21,7 +21,8 @@
 # the RMSNorms and residual adds of invariant steps folded into the products. OFFS turns them off.
 # Opt-ins (OPTS): STRIDE_CUDA_ROW_BUCKET=8 (verification steps padded to multiples of 8 rows, fewer captures),
 # STRIDE_CUDA_PREFILL_GEMM=lt (prompt-step products through cuBLASLt;
-# neutral). Build recipe as bench/device_run.sh (.deps, .models carried).
+# neutral), STRIDE_GEMM_WGMMA=1 (plain products of steps of 17+ tokens through the Hopper warpgroup kernel;
+# same bits, slower below ~110 tokens). Build recipe as bench/device_run.sh (.deps, .models carried).
 set -u
 STAGE=${1:-tests}
 OUT=${OUT:-/tmp/out}
@@ -29,7 +30,7 @@ mkdir -p "$OUT"
 export LD_LIBRARY_PATH=$PWD/.deps/root/usr/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}
 B=/tmp/b
 TINY=$PWD/.models/shared_layout/models/tiny-qwen2-coder
-OPTS="STRIDE_CUDA_ROW_BUCKET=8 STRIDE_CUDA_PREFILL_GEMM=lt"
+OPTS="STRIDE_CUDA_ROW_BUCKET=8 STRIDE_CUDA_PREFILL_GEMM=lt STRIDE_GEMM_WGMMA=1"
 OFFS="STRIDE_CUDA_SPLIT_BUCKETS=0 STRIDE_CUDA_PREFILL_ATTENTION=split STRIDE_CUDA_PDL=0 STRIDE_CUDA_PREFILL_BF16=0 STRIDE_CUDA_DEVICE_SAMPLING=0 STRIDE_CUDA_MERGE_IN_CHUNKS=0 STRIDE_CUDA_PREFILL_GATE_BF16=0 STRIDE_CUDA_PREFILL_CHUNK=1024 STRIDE_CUDA_EPILOGUES=0 STRIDE_CUDA_FOLD_NORMS=0"
 cmake -S . -B $B -G Ninja -DCMAKE_PREFIX_PATH=$PWD/.deps/root/usr -DSTRIDE_SHARED_DIR=$PWD/.models/shared_layout \
   -DSTRIDE_BUILD_APP=OFF -DSTRIDE_BUILD_LSP=OFF -DCMAKE_CUDA_ARCHITECTURES=90a -DCMAKE_BUILD_TYPE=Release >"$OUT/build.log" 2>&1 &&
@@ -40,7 +41,7 @@ if [ "$STAGE" = tests ]; then
   env $OPTS timeout 200 $B/tests/test_cuda >"$OUT/tests_optin.log" 2>&1; echo "tests ($OPTS) rc=$?"; summary "$OUT/tests_optin.log"
   env $OFFS timeout 200 $B/tests/test_cuda >"$OUT/tests_off.log" 2>&1; echo "tests ($OFFS) rc=$?"; summary "$OUT/tests_off.log"
   env $OPTS timeout 150 compute-sanitizer --tool memcheck --error-exitcode 9 $B/tests/test_cuda \
-    --gtest_filter='CudaKernels.*:CudaGemmMma.*:CudaAttentionPrefill.*:CudaBackend.Flash*:CudaTopLogits.*:CudaGemmFused.*' >"$OUT/memcheck.log" 2>&1
+    --gtest_filter='CudaKernels.*:CudaGemmMma.*:CudaGemmWgmma.*:CudaAttentionPrefill.*:CudaBackend.Flash*:CudaTopLogits.*:CudaGemmFused.*' >"$OUT/memcheck.log" 2>&1
   echo "memcheck rc=$?"; summary "$OUT/memcheck.log"
   timeout 100 compute-sanitizer --tool racecheck --error-exitcode 9 $B/tests/test_cuda \
     --gtest_filter='CudaAttentionPrefill.*:CudaKernels.PagedAttention*' >"$OUT/racecheck.log" 2>&1

@@ -1,4 +1,5 @@
 #include "kernels/gemm_mma.cuh"
+#include "kernels/gemm_wgmma.cuh"
 #include "kernels/swiglu.cuh"
 
 #include <cooperative_groups.h>
@@ -615,6 +616,13 @@ void launch_tiles(const float* x, int m, int k, const bf16* w, int n, float* y, 
   if (is_thin(k, CK)) {
     launch_thin<CK, SPLIT, IN, ADD, PAIR>(x, m, k, w, n, y, s, nt, e);
     return;
+  }
+  if constexpr (kBase && CK == 64 && PAIR == kPairNone) {
+    // Larger plain steps on Hopper, opt-in: the warpgroup form, same bits (gemm_wgmma.cuh).
+    if (nt == 0 && m >= gemm_wgmma_min_tokens() && gemm_wgmma_enabled()) {
+      launch_gemm_wgmma(x, SPLIT, m, k, w, n, y, gemm_mma_slices(n, k, CK), s);
+      return;
+    }
   }
   if (nt == 0 && m <= 8) {
     if constexpr (CK == 64) {

@@ -1,0 +1,66 @@
+// The Hopper warpgroup form of the small-M product (gemm_wgmma.cuh) gives each token the bits of
+// the one-token gemm_mma product: ragged m and n, chains of unequal length, k split in slices
+// (as gemm_mma_split_k picks them and forced), split and plain activations.
+#include <cstring>
+#include <tuple>
+
+#include "cuda_test_util.h"
+#include "kernels/gemm_mma.cuh"
+#include "kernels/gemm_wgmma.cuh"
+
+namespace stride::cuda::test {
+namespace {
+
+TEST(CudaGemmWgmma, GivesTheOneTokenBits) {
+  STRIDE_REQUIRE_GPU();
+  if (!gemm_wgmma_supported()) GTEST_SKIP() << "no warpgroup kernel here (needs sm_90a code on a compute 9.0 GPU)";
+  std::mt19937 rng(std::random_device{}());
+  // {m, n, k, slices (0: gemm_mma_split_k's)}: k = 576 has 9 chunks (chain 0 twice), 3584 and
+  // 4160 the 7B and uneven shapes, 18944 the 7B down product (two slices on the H100).
+  for (const auto& [m, n, k, forced] : std::vector<std::tuple<int, int, int, int>>{
+           {17, 200, 576, 0}, {64, 3584, 3584, 0}, {70, 1000, 4160, 0}, {128, 520, 1024, 0}, {33, 3584, 18944, 0},
+           {100, 130, 4160, 4}, {64, 256, 2048, 3}}) {
+    const int slices = forced > 0 ? forced : gemm_mma_split_k(n, k);
+    for (bool split : {true, false}) {
+      std::vector<uint16_t> wb;
+      std::vector<float> wf;
+      random_bf16(rng, size_t(n) * k, 1.f, wb, wf);
+      // Tokens of very different scales, so the split's low halves matter.
+      std::vector<float> xf = random_f32(rng, size_t(m) * k, 1.f);
+      for (int t = 0; t < m; ++t)
+        for (int i = 0; i < k; ++i) xf[size_t(t) * k + i] *= std::ldexp(1.f, int(t % 17) - 8);
+      DeviceBuffer w = upload(wb), x = upload(xf), dall(size_t(m) * n * 4), done(size_t(n) * 4);
+      poison(dall);
+      launch_gemm_wgmma(x.as<float>(), split, m, k, w.as<bf16>(), n, dall.as<float>(), slices, nullptr);
+      const auto all = download<float>(dall, size_t(m) * n);
+      int differ = 0;
+      for (int t = 0; t < m; ++t) {
+        if (forced > 0) {
+          // A forced slice count has no one-token gemm_mma twin: check against float64 instead.
+          for (int j = 0; j < n; j += 7) {
+            double ref = 0, mag = 0;
+            for (int i = 0; i < k; ++i) {
+              ref += double(xf[size_t(t) * k + i]) * wf[size_t(j) * k + i];
+              mag += std::fabs(double(xf[size_t(t) * k + i]) * wf[size_t(j) * k + i]);
+            }
+            const float got = all[size_t(t) * n + j];
+            ASSERT_FALSE(std::isnan(got));
+            EXPECT_LE(std::fabs(got - ref), (split ? 3e-5 : 1e-2) * mag) << "t=" << t << " j=" << j << " k=" << k;
+          }
+          continue;
+        }
+        launch_gemm_mma_tiled(x.as<float>() + size_t(t) * k, split, 1, k, w.as<bf16>(), n, done.as<float>(), 1, 1,
+                              nullptr);
+        const auto alone = download<float>(done, n);
+        differ += std::memcmp(alone.data(), all.data() + size_t(t) * n, size_t(n) * 4) != 0;
+      }
+      EXPECT_EQ(0, differ) << "tokens whose outputs differ from their one-token product: m=" << m << " n=" << n
+                           << " k=" << k << " slices=" << slices << " split=" << split;
+    }
+  }
+  EXPECT_THROW(launch_gemm_wgmma(nullptr, true, 20, 448, nullptr, 64, nullptr, 1, nullptr), Error);  // 7 chunks
+  EXPECT_THROW(launch_gemm_wgmma(nullptr, true, 129, 512, nullptr, 64, nullptr, 1, nullptr), Error);
+}
+
+}  // namespace
+}  // namespace stride::cuda::test
