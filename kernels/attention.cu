@@ -10,7 +10,7 @@ constexpr int kWarps = 4;   // warps per (chunk, row, head) block
 constexpr int kGroup = 4;   // keys of one online-softmax update (part of the arithmetic order)
 // Keys whose loads are in flight together in one warp: all 16 of a decode chunk's warp share when
 // the block serves at most 2 heads (few registers for q and the accumulators), else 8 (2 groups;
-// 16 took 225 registers at 8 heads, 2 blocks per SM instead of 3). Loads only: not the arithmetic.
+// 16 took 225 registers at 8 heads). Loads only: not the arithmetic.
 template <int G>
 constexpr int stage_keys() { return G <= 2 ? 16 : 8; }
 
@@ -69,8 +69,11 @@ __device__ __forceinline__ int visible_new_keys(const AttentionArgs& a, int i, i
   return s_count;
 }
 
-constexpr int kMaxGroup = 8;  // query heads of one kv head handled by one block (loads shared)
-// A block's heads are at most G (1, 2, 4 or kMaxGroup: the registers of q and the accumulators).
+// Query heads of one kv head handled by one block (each K/V load shared): 1, 2 or at most 4. Four at
+// 128 registers (4 blocks per SM) against eight at 168 (3 per SM): H100, session 19, step ms at
+// M = 8 / 16 / 64, 7B 6.51 / 8.63 / 16.41 -> 6.39 / 8.47 / 16.30, 1.5B 2.10 / 2.90 / 6.49 -> 2.10
+// / 2.83 / 6.40 (two heads per block: 7B M=64 18.2).
+constexpr int kMaxGroup = 4;
 
 // The partial softmax state of chunk c for the block's heads (see attention_chunk_kernel).
 // Called before pdl_wait: waits itself once the first stage's loads of committed slots are out.
@@ -99,6 +102,8 @@ __device__ __forceinline__ void chunk_partials(const AttentionArgs& a, const KvL
   // are computed one after the other: a decode chunk's 16-slot warp share is one or two rounds of
   // loads instead of four (and the block-table reads of a stage are in flight together too).
   const int per_warp = a.chunk / kWarps;
+  // The block size is a power of two (launch_attention checks): a shift, not a division per key.
+  const int bshift = __ffs(kv.block_size) - 1;
   const int w0 = c0 + warp * per_warp;
   for (int k0 = 0; k0 < per_warp; k0 += kStage) {
     bool ok[kStage];
@@ -109,7 +114,7 @@ __device__ __forceinline__ void chunk_partials(const AttentionArgs& a, const KvL
       ok[u] = k0 + u < per_warp && vt < total;
       // Physical slot: committed slots are themselves; new token of rank vt - cache_len is j.
       const int t = vt < cache_len || !a.mask ? vt : cache_len + (ok[u] ? s_keys[vt - cache_len] : 0);
-      rows[u] = ok[u] ? int64_t(kv.block_table[t / kv.block_size]) * kv.block_size + t % kv.block_size : 0;
+      rows[u] = ok[u] ? int64_t(kv.block_table[t >> bshift]) * kv.block_size + (t & (kv.block_size - 1)) : 0;
     }
     KvRaw<VPL> kraw[kStage], vraw[kStage];
     // The first stage loads its committed slots, waits, then loads its new tokens and q. Not for
@@ -300,7 +305,7 @@ __device__ __forceinline__ void merge_chunks(const AttentionArgs& a, int r, int 
 // kvh, so each K/V row is loaded once for up to G heads. Every head's arithmetic is the same
 // sequence as if it ran alone, whatever G and the stage size.
 template <int VPL, int G>  // values per lane: head_dim / 32; heads per block at most G
-__global__ void __launch_bounds__(kWarps * 32) attention_chunk_kernel(AttentionArgs a, KvLayer kv, int hpb) {
+__global__ void __launch_bounds__(kWarps * 32, G == kMaxGroup ? 4 : 3) attention_chunk_kernel(AttentionArgs a, KvLayer kv, int hpb) {
   const int c = blockIdx.x, r = blockIdx.y;
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int group = a.heads / a.kv_heads, subgroups = (group + hpb - 1) / hpb;
@@ -355,15 +360,16 @@ void launch_vpl(const AttentionArgs& a, KvLayer kv, cudaStream_t s) {
   const int group = a.heads / a.kv_heads;
   const int64_t grouped_blocks = int64_t(a.splits) * a.rows * a.kv_heads;
   const int64_t want = 2 * int64_t(sm_count());
-  const int subgroups = grouped_blocks >= want ? 1 : int(std::min<int64_t>(group, (want + grouped_blocks - 1) / grouped_blocks));
-  const int hpb = std::min(kMaxGroup, (group + subgroups - 1) / subgroups);
+  const int fill = grouped_blocks >= want ? 1 : int(std::min<int64_t>(group, (want + grouped_blocks - 1) / grouped_blocks));
+  // Equal shares where a group takes several blocks (6 heads: 3 + 3, not 4 + 2).
+  const int subgroups = std::max(fill, (group + kMaxGroup - 1) / kMaxGroup);
+  const int hpb = (group + subgroups - 1) / subgroups;
   const int z = a.kv_heads * ((group + hpb - 1) / hpb);
   const auto chunks = [&](auto kernel) {
     launch_kernel("attention chunks", true, kernel, dim3(a.splits, a.rows, z), kWarps * 32, 0, s, a, kv, hpb);
   };
   if (hpb <= 1) chunks(attention_chunk_kernel<VPL, 1>);
   else if (hpb <= 2) chunks(attention_chunk_kernel<VPL, 2>);
-  else if (hpb <= 4) chunks(attention_chunk_kernel<VPL, 4>);
   else chunks(attention_chunk_kernel<VPL, kMaxGroup>);
   if (!a.tickets)
     launch_kernel("attention merge", true, attention_merge_kernel<VPL>, dim3(a.rows, a.heads), 32, 0, s, a);
@@ -379,6 +385,8 @@ void launch_attention(const AttentionArgs& a, KvLayer kv, cudaStream_t s) {
   }
   if (a.chunk <= 0 || a.chunk % (kWarps * kGroup) != 0)
     throw Error("attention: chunk " + std::to_string(a.chunk) + " must be a positive multiple of 16");
+  if (kv.block_size <= 0 || (kv.block_size & (kv.block_size - 1)) != 0)
+    throw Error("attention: the KV block size " + std::to_string(kv.block_size) + " must be a power of two");
   if (a.splits <= 0 || !a.partials) throw Error("attention: no chunks or no partials scratch given");
   if (a.rows > 65535 || a.heads > 65535) throw Error("attention: too many rows or heads in one launch");
   if (a.mask && a.key_limit > kMaxMaskedKeys)

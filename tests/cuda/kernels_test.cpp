@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <tuple>
 
 #include "cuda_test_util.h"
 #include "kernels/argmax.cuh"
@@ -169,9 +170,10 @@ TEST(CudaKernels, ArgmaxMatchesHostOverRepeatedLaunchesOfVaryingRows) {
 TEST(CudaKernels, PagedAttentionWithMaskMatchesReference) {
   STRIDE_REQUIRE_GPU();
   std::mt19937 rng(std::random_device{}());
-  // Group sizes 2 and 12 (more query heads per kv head than one block takes).
-  for (const auto& [H, KV] : std::vector<std::pair<int, int>>{{4, 2}, {12, 1}}) {
-  const int hd = 64, cache_len = 37, n = H == 12 ? 20 : 9, B = 16;  // 20 rows: grouped heads per block
+  // Group sizes 2 and 12 (more query heads per kv head than one block takes), and the 7B layout
+  // (7 query heads of 128 per kv head).
+  for (const auto& [H, KV, hd] : std::vector<std::tuple<int, int, int>>{{4, 2, 64}, {12, 1, 64}, {28, 4, 128}}) {
+  const int cache_len = 37, n = H >= 12 ? 20 : 9, B = 16;  // 20 rows: grouped heads per block
   const int slots = cache_len + n, blocks = (slots + B - 1) / B;
   // Physical blocks in shuffled order: the table must be honoured.
   std::vector<int32_t> table(blocks);
