@@ -18,11 +18,12 @@
 # dependent launch, bf16 prompt-step product inputs, device sampling candidates; since session 10: attention
 # chunks merged by the last chunk block, bf16 gate/up products in prompt steps, prompt chunks of 2048 rows; since
 # session 15: q/k/v and gate/up products of steps of <= 16 tokens ending in qkv_rope and SwiGLU; since session 17:
-# the RMSNorms and residual adds of invariant steps folded into the products. OFFS turns them off.
+# the RMSNorms and residual adds of invariant steps folded into the products; since session 19: plain products
+# of steps of 33+ tokens through the Hopper warpgroup kernel. OFFS turns them off.
 # Opt-ins (OPTS): STRIDE_CUDA_ROW_BUCKET=8 (verification steps padded to multiples of 8 rows, fewer captures),
 # STRIDE_CUDA_PREFILL_GEMM=lt (prompt-step products through cuBLASLt;
-# neutral), STRIDE_GEMM_WGMMA=1 (plain products of steps of 17+ tokens through the Hopper warpgroup kernel;
-# same bits, slower below ~110 tokens). Build recipe as bench/device_run.sh (.deps, .models carried).
+# neutral), STRIDE_GEMM_WGMMA_MIN=17 (the Hopper warpgroup product from 17 tokens instead of 33; same bits,
+# slower at 17). Build recipe as bench/device_run.sh (.deps, .models carried).
 set -u
 STAGE=${1:-tests}
 OUT=${OUT:-/tmp/out}
@@ -30,8 +31,8 @@ mkdir -p "$OUT"
 export LD_LIBRARY_PATH=$PWD/.deps/root/usr/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}
 B=/tmp/b
 TINY=$PWD/.models/shared_layout/models/tiny-qwen2-coder
-OPTS="STRIDE_CUDA_ROW_BUCKET=8 STRIDE_CUDA_PREFILL_GEMM=lt STRIDE_GEMM_WGMMA=1"
-OFFS="STRIDE_CUDA_SPLIT_BUCKETS=0 STRIDE_CUDA_PREFILL_ATTENTION=split STRIDE_CUDA_PDL=0 STRIDE_CUDA_PREFILL_BF16=0 STRIDE_CUDA_DEVICE_SAMPLING=0 STRIDE_CUDA_MERGE_IN_CHUNKS=0 STRIDE_CUDA_PREFILL_GATE_BF16=0 STRIDE_CUDA_PREFILL_CHUNK=1024 STRIDE_CUDA_EPILOGUES=0 STRIDE_CUDA_FOLD_NORMS=0"
+OPTS="STRIDE_CUDA_ROW_BUCKET=8 STRIDE_CUDA_PREFILL_GEMM=lt STRIDE_GEMM_WGMMA_MIN=17"
+OFFS="STRIDE_CUDA_SPLIT_BUCKETS=0 STRIDE_CUDA_PREFILL_ATTENTION=split STRIDE_CUDA_PDL=0 STRIDE_CUDA_PREFILL_BF16=0 STRIDE_CUDA_DEVICE_SAMPLING=0 STRIDE_CUDA_MERGE_IN_CHUNKS=0 STRIDE_CUDA_PREFILL_GATE_BF16=0 STRIDE_CUDA_PREFILL_CHUNK=1024 STRIDE_CUDA_EPILOGUES=0 STRIDE_CUDA_FOLD_NORMS=0 STRIDE_GEMM_WGMMA=0"
 cmake -S . -B $B -G Ninja -DCMAKE_PREFIX_PATH=$PWD/.deps/root/usr -DSTRIDE_SHARED_DIR=$PWD/.models/shared_layout \
   -DSTRIDE_BUILD_APP=OFF -DSTRIDE_BUILD_LSP=OFF -DCMAKE_CUDA_ARCHITECTURES=90a -DCMAKE_BUILD_TYPE=Release >"$OUT/build.log" 2>&1 &&
   cmake --build $B -j16 --target test_cuda stride-bench >>"$OUT/build.log" 2>&1 || { tail -40 "$OUT/build.log"; exit 1; }

@@ -618,10 +618,13 @@ void launch_tiles(const float* x, int m, int k, const bf16* w, int n, float* y, 
     return;
   }
   if constexpr (kBase && CK == 64 && PAIR == kPairNone) {
-    // Larger plain steps on Hopper, opt-in: the warpgroup form, same bits (gemm_wgmma.cuh).
-    if (nt == 0 && m >= gemm_wgmma_min_tokens() && gemm_wgmma_enabled()) {
-      launch_gemm_wgmma(x, SPLIT, m, k, w, n, y, gemm_mma_slices(n, k, CK), s);
-      return;
+    // Larger plain steps on Hopper: the warpgroup form, same bits (gemm_wgmma.cuh).
+    if (nt == 0 && m >= gemm_wgmma_min_tokens() && gemm_wgmma_enabled() && gemm_wgmma_ready(s, m, k)) {
+      const int slices = gemm_mma_slices(n, k, CK);
+      if (k / CK / slices >= 8) {  // every chain has a chunk (launch_gemm_wgmma's condition)
+        launch_gemm_wgmma(x, SPLIT, m, k, w, n, y, slices, s);
+        return;
+      }
     }
   }
   if (nt == 0 && m <= 8) {

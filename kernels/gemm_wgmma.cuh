@@ -12,15 +12,13 @@
 // The backend's invariance and lossless tests check it end to end on every run.
 //
 // Why: gemm_mma's large tiles are bound by the L1 traffic of their per-thread activation loads and
-// mma.sync issue (7B M=64 step 2.96x the one-token step). Here a block of 64 weight rows × 64
-// tokens streams its weights and activations into shared memory (cp.async), each warpgroup
-// instruction does the work of 32 mma.sync, and one block walks the eight chains itself (at most
-// four partial sums live: the walk follows the tree).
-// Status: opt-in (STRIDE_GEMM_WGMMA=1). Bit-identical, but not yet faster: on the H100 the 7B
-// step costs 15.0 / 17.2 / 29.5 ms at M = 17 / 64 / 128 against gemm_mma's 9.5 / 16.7 / 32.0. Each
-// block's chunks run one after the other (copy wait, barrier, conversion, wgmma, wait) with 8
-// warps per SM: ncu of the 7B gate/up product at 64 tokens, 253 us, DRAM 33%, stalls spread over
-// the wgmma wait, the copies' arrival, the barriers and the conversion (bench/RESULTS.md).
+// mma.sync issue (7B M=64 step 2.9x the one-token step). Here both operands come from shared memory:
+// a producer warpgroup streams the weights (8-byte cp.async, gemm_mma's k groups) and the activations
+// (split to bf16 hi/lo images once per product by a small kernel, one bulk copy per chunk) through an
+// 8-stage mbarrier ring, and two consumer warpgroups keep gemm_mma's chains in four accumulators each.
+// On by default for steps of 33+ tokens (STRIDE_GEMM_WGMMA=0 turns it off). H100, 7B step ms, M = 17 /
+// 32 / 64 / 96: gemm_mma 9.29 / 10.71 / 16.43 / 25.10, this kernel 10.02 / 10.76 / 12.27 / 20.89
+// (a 17-token step pays for a whole 64-token tile and the split kernel).
 #pragma once
 #include "kernels/common.cuh"
 
@@ -28,14 +26,21 @@ namespace stride::cuda {
 
 // Whether this build and device run the warpgroup kernel (sm_90a code on a compute 9.0 GPU). Read once.
 bool gemm_wgmma_supported();
-// Whether plain products of larger steps take it: supported and STRIDE_GEMM_WGMMA=1. Read once.
+// Whether plain products of larger steps take it: supported and not STRIDE_GEMM_WGMMA=0. Read once.
 bool gemm_wgmma_enabled();
 
-// Steps of at least this many tokens take it when enabled (STRIDE_GEMM_WGMMA_MIN, default 17).
+// Steps of at least this many tokens take it when enabled (STRIDE_GEMM_WGMMA_MIN, default 33).
 int gemm_wgmma_min_tokens();
 
+// The activation images live in scratch bound to the launch's stream (the caller owns it; bind
+// nullptr to unbind): gemm_wgmma_scratch_bytes(k) serves every step of up to 128 tokens with that k.
+size_t gemm_wgmma_scratch_bytes(int k);
+void gemm_wgmma_bind_scratch(cudaStream_t s, void* p, size_t bytes);
+// Whether a product of m tokens over k has its scratch on stream s (and m, k fit the kernel).
+bool gemm_wgmma_ready(cudaStream_t s, int m, int k);
+
 // k a multiple of 64 with at least 8 chunks per slice (gemm_mma's non-thin form), m <= 128, `slices` as
-// gemm_mma_split_k(n, k) gives. x and w 16-byte aligned. Throws stride::Error otherwise.
+// gemm_mma_split_k(n, k) gives, scratch bound to s. x and w 16-byte aligned. Throws stride::Error otherwise.
 void launch_gemm_wgmma(const float* x, bool split, int m, int k, const bf16* w, int n, float* y, int slices,
                        cudaStream_t s);
 

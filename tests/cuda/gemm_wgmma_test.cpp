@@ -15,6 +15,11 @@ TEST(CudaGemmWgmma, GivesTheOneTokenBits) {
   STRIDE_REQUIRE_GPU();
   if (!gemm_wgmma_supported()) GTEST_SKIP() << "no warpgroup kernel here (needs sm_90a code on a compute 9.0 GPU)";
   std::mt19937 rng(std::random_device{}());
+  // The activation images' scratch, bound to the default stream the launches use.
+  DeviceBuffer scratch(gemm_wgmma_scratch_bytes(18944));
+  gemm_wgmma_bind_scratch(nullptr, scratch.as(), scratch.bytes());
+  EXPECT_TRUE(gemm_wgmma_ready(nullptr, 128, 18944));
+  EXPECT_FALSE(gemm_wgmma_ready(nullptr, 128, 18944 + 64));
   // {m, n, k, slices (0: gemm_mma_split_k's)}: k = 576 has 9 chunks (chain 0 twice), 3584 and
   // 4160 the 7B and uneven shapes, 18944 the 7B down product (two slices on the H100).
   for (const auto& [m, n, k, forced] : std::vector<std::tuple<int, int, int, int>>{
@@ -60,6 +65,8 @@ TEST(CudaGemmWgmma, GivesTheOneTokenBits) {
   }
   EXPECT_THROW(launch_gemm_wgmma(nullptr, true, 20, 448, nullptr, 64, nullptr, 1, nullptr), Error);  // 7 chunks
   EXPECT_THROW(launch_gemm_wgmma(nullptr, true, 129, 512, nullptr, 64, nullptr, 1, nullptr), Error);
+  gemm_wgmma_bind_scratch(nullptr, nullptr, 0);
+  EXPECT_FALSE(gemm_wgmma_ready(nullptr, 64, 512));
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "kernels/convert.cuh"
 #include "kernels/embedding.cuh"
 #include "kernels/gemm_mma.cuh"
+#include "kernels/gemm_wgmma.cuh"
 #include "kernels/gemv.cuh"
 #include "kernels/kv_move.cuh"
 #include "kernels/qkv_rope.cuh"
@@ -106,6 +107,12 @@ class CudaBackend final : public Backend {
     const int attention_rows = std::max(kGraphMaxTokens, std::min(capacity_, chunk_));
     tickets_.reserve(attention_ticket_count(attention_rows, cfg_.num_heads) * 4, "allocation of attention tickets");
     cuda_check(cudaMemset(tickets_.as(), 0, tickets_.bytes()), "clearing attention tickets");
+    if (gemm_wgmma_enabled()) {
+      // The warpgroup product's activation images (opt-in, gemm_wgmma.cuh), bound to this stream.
+      const int k_most = std::max({cfg_.hidden_size, cfg_.intermediate_size, cfg_.num_heads * cfg_.head_dim});
+      wgmma_scratch_.reserve(gemm_wgmma_scratch_bytes(k_most), "allocation of the warpgroup product's activation images");
+      gemm_wgmma_bind_scratch(stream_.s, wgmma_scratch_.as<void>(), wgmma_scratch_.bytes());
+    }
   }
 
   ~CudaBackend() override {
@@ -113,6 +120,7 @@ class CudaBackend final : public Backend {
       std::fprintf(stderr, "stride: CUDA graphs: %d captured, %d evicted, %zu kept\n", graph_captures_,
                    graph_evictions_, graphs_.size());
     drop_graphs();
+    if (wgmma_scratch_.bytes()) gemm_wgmma_bind_scratch(stream_.s, nullptr, 0);
   }
 
   std::string name() const override { return name_; }
@@ -717,7 +725,7 @@ class CudaBackend final : public Backend {
   PagedKvCache kv_;
   std::string name_;
   DeviceBuffer inv_freq_, residual_, x_, xb_, qkv_, q_, attn_, delta_, gu_, rope_, logits_, step_ints_;
-  DeviceBuffer move_scratch_, partials_, top_, argmax_scratch_, tickets_;
+  DeviceBuffer move_scratch_, partials_, top_, argmax_scratch_, tickets_, wgmma_scratch_;
   std::vector<char> host_top_;
   std::vector<int32_t> argmax_host_;  // argmax() of the last forward, once downloaded
   bool argmax_host_valid_ = false;
