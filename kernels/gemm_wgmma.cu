@@ -132,8 +132,8 @@ __device__ __forceinline__ void wgmma_64x64(float (&d)[32], uint64_t a, uint64_t
 // landed; consumer warpgroup j takes the chunks i of the slice with i % 2 == j, i.e. gemm_mma's
 // chains j, j + 2, j + 4, j + 6, each in its own accumulator and in increasing order, with one
 // chunk's wgmma group in flight while the next is issued, and hands each stage back through a
-// second mbarrier. Consumer j then adds its chains as gemm_mma's tree does ((j + 4) + ... see
-// below) and consumer 0 adds consumer 1's sum: ((0 + 4) + (2 + 6)) + ((1 + 5) + (3 + 7)).
+// second mbarrier. Consumer j then adds its chains as gemm_mma's tree does, (j + (j + 4)) +
+// ((j + 2) + (j + 6)), and consumer 0 adds consumer 1's sum: ((0 + 4) + (2 + 6)) + ((1 + 5) + (3 + 7)).
 template <bool SPLIT>
 __global__ void __launch_bounds__(kThreads, 1)
     gemm_wgmma_kernel(const uint8_t* __restrict__ img, int m, int k, const bf16* __restrict__ w, int n,
