@@ -616,14 +616,23 @@ class CudaBackend final : public Backend {
     return f;
   }
 
+  // The sizes a layer's kernels take: hidden, head, query heads, kv heads, q width, q/k/v width,
+  // intermediate; and the RMSNorm epsilon.
+  struct LayerShape {
+    int h, hd, H, KV, qd, qkv_w, inter;
+    float eps;
+  };
+  LayerShape layer_shape() const {
+    const int hd = cfg_.head_dim, H = cfg_.num_heads, KV = cfg_.num_kv_heads;
+    return {cfg_.hidden_size, hd, H, KV, H * hd, (H + 2 * KV) * hd, cfg_.intermediate_size, cfg_.rms_norm_eps};
+  }
+
   // The layers of an invariant step with the norms and residual adds folded into the products:
   // residual (the embedding) is the only stream; qkv, gate/up and the LM head read it through their
   // RMSNorm, o and down add into it.
   void run_folded_layers(int m, int i0, const int32_t* len_dev, bool split, bool qkv_epilogue, bool swiglu_epilogue,
                          const StepInput& in, int n, int i1) {
-    const int h = cfg_.hidden_size, hd = cfg_.head_dim, H = cfg_.num_heads, KV = cfg_.num_kv_heads;
-    const int qd = H * hd, qkv_w = (H + 2 * KV) * hd, inter = cfg_.intermediate_size;
-    const float eps = cfg_.rms_norm_eps;
+    const auto [h, hd, H, KV, qd, qkv_w, inter, eps] = layer_shape();
     cudaStream_t s = stream_.s;
     float* residual = residual_.as<float>();
     float* x = x_.as<float>();
@@ -660,9 +669,7 @@ class CudaBackend final : public Backend {
   // the invariant steps of models the folded forms do not serve.
   void run_layers(int m, int i0, int i1, int n, const StepInput& in, bool invariant, const int32_t* len_dev, bool split,
                   bool bf16_inputs, bool qkv_epilogue, bool swiglu_epilogue) {
-    const int h = cfg_.hidden_size, hd = cfg_.head_dim, H = cfg_.num_heads, KV = cfg_.num_kv_heads;
-    const int qd = H * hd, qkv_w = (H + 2 * KV) * hd, inter = cfg_.intermediate_size;
-    const float eps = cfg_.rms_norm_eps;
+    const auto [h, hd, H, KV, qd, qkv_w, inter, eps] = layer_shape();
     cudaStream_t s = stream_.s;
     float* residual = residual_.as<float>();
     float* x = x_.as<float>();
