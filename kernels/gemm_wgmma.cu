@@ -23,17 +23,26 @@ constexpr int kStageBytes = kWBytes + kXBytes;
 constexpr int kStages = 8;
 constexpr int kThreads = 384;  // a producer warpgroup and two consumer warpgroups
 
-// Byte offset of the 8-byte piece (t, s) (k = t·16 + 4s .. + 3) of row r of a chunk in its wgmma
-// image: k group s (2 KB each: the no-swizzle layout of 8-row groups 256 bytes apart, two 16-byte
-// core matrices per row), core matrix t / 2, half t % 2. Weights and activations use the same map,
-// so each k group of a wgmma is gemm_mma's {t·16 + 4s + j}.
-__host__ __device__ constexpr int piece_offset(int r, int t, int s) {
-  return s * 2048 + (r / 8) * 256 + (t / 2) * 128 + (r % 8) * 16 + (t % 2) * 8;
+// The two operands' shared-memory layouts. Chunk element e of a row (k = chunk·64 + e) belongs to
+// k group s = (e % 16) / 4 (gemm_mma's {t·16 + 4s + j}), and the mapping inside the group is
+// gemm_mma's: thread quad lane q holds elements 16q + 4s + {0, 1} as its fragment's k {2q, 2q + 1}
+// and 16q + 4s + {2, 3} as k {2q + 8, 2q + 9}.
+//
+// The weights (wgmma's A, read into registers by the consumers): rows of 128 bytes as in global
+// memory, their eight 16-byte units swizzled (unit u of row r at u ^ (r % 8)) so that a warp's
+// 16-byte reads of eight rows hit distinct banks. Lane q of a warp reads units 2q and 2q + 1 of its
+// rows: all four k groups' fragments in two reads per row.
+__host__ __device__ constexpr int weight_unit_offset(int r, int u) { return r * 128 + ((u ^ (r & 7)) << 4); }
+// The activations (wgmma's B, from shared memory through a descriptor): per k group s (2 KB), the
+// no-swizzle layout of 8-token groups 256 bytes apart, two 16-byte core matrices per token (k 0-7 and
+// 8-15 of the group); the 4-byte word (half h, lane q) of token r holds elements 16q + 4s + 2h + {0, 1}.
+__host__ __device__ constexpr int image_word_offset(int r, int s, int h, int q) {
+  return s * 2048 + (r / 8) * 256 + h * 128 + (r % 8) * 16 + q * 4;
 }
 
 // The activations of token tile tt, chunk c as two wgmma images (hi, then lo: x - hi, both rounded
 // to bf16 exactly as gemm_mma splits them; `split` false: hi only, x rounded). Tokens past m are
-// zeros. Thread: token tid / 4, pieces t = tid % 4 (16 contiguous values).
+// zeros. Thread: token tid / 4, elements 16t .. 16t + 15 of the chunk (t = tid % 4).
 __global__ void __launch_bounds__(256) split_activations_kernel(const float* __restrict__ x, int m, int k, bool split,
                                                                 uint8_t* __restrict__ img) {
   const int c = blockIdx.x, tt = blockIdx.y, tok = threadIdx.x >> 2, t = threadIdx.x & 3;
@@ -49,18 +58,14 @@ __global__ void __launch_bounds__(256) split_activations_kernel(const float* __r
 #pragma unroll
   for (int s = 0; s < 4; ++s) {
     const __nv_bfloat162 h01 = __floats2bfloat162_rn(v[s].x, v[s].y), h23 = __floats2bfloat162_rn(v[s].z, v[s].w);
-    uint2 h;
-    h.x = *reinterpret_cast<const uint32_t*>(&h01);
-    h.y = *reinterpret_cast<const uint32_t*>(&h23);
-    *reinterpret_cast<uint2*>(dst + piece_offset(tok, t, s)) = h;
+    *reinterpret_cast<__nv_bfloat162*>(dst + image_word_offset(tok, s, 0, t)) = h01;
+    *reinterpret_cast<__nv_bfloat162*>(dst + image_word_offset(tok, s, 1, t)) = h23;
     if (split) {
       const float2 f01 = __bfloat1622float2(h01), f23 = __bfloat1622float2(h23);
       const __nv_bfloat162 l01 = __floats2bfloat162_rn(v[s].x - f01.x, v[s].y - f01.y);
       const __nv_bfloat162 l23 = __floats2bfloat162_rn(v[s].z - f23.x, v[s].w - f23.y);
-      uint2 l;
-      l.x = *reinterpret_cast<const uint32_t*>(&l01);
-      l.y = *reinterpret_cast<const uint32_t*>(&l23);
-      *reinterpret_cast<uint2*>(dst + kXBytes / 2 + piece_offset(tok, t, s)) = l;
+      *reinterpret_cast<__nv_bfloat162*>(dst + kXBytes / 2 + image_word_offset(tok, s, 0, t)) = l01;
+      *reinterpret_cast<__nv_bfloat162*>(dst + kXBytes / 2 + image_word_offset(tok, s, 1, t)) = l23;
     }
   }
 }
@@ -93,8 +98,6 @@ __device__ __forceinline__ void bulk_copy(uint32_t dst, const void* src, int byt
                "l"(src), "r"(bytes), "r"(bar)
                : "memory");
 }
-// cp.async writes through the generic proxy; wgmma reads shared memory through the async proxy.
-__device__ __forceinline__ void fence_async_shared() { asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory"); }
 __device__ __forceinline__ void wgmma_fence() { asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory"); }
 __device__ __forceinline__ void wgmma_commit() { asm volatile("wgmma.commit_group.sync.aligned;\n" ::: "memory"); }
 template <int N>
@@ -102,24 +105,26 @@ __device__ __forceinline__ void wgmma_wait() {
   asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(N) : "memory");
 }
 
-// Shared-memory matrix descriptor, no swizzle: 8 × 16-byte core matrices 128 bytes apart along k,
-// 8-row groups 256 bytes apart.
+// Shared-memory matrix descriptor of the activations, no swizzle: 8 × 16-byte core matrices 128 bytes
+// apart along k, 8-token groups 256 bytes apart.
 __device__ __forceinline__ uint64_t smem_desc(uint32_t addr) {
   return uint64_t((addr & 0x3FFFF) >> 4) | (uint64_t(128 >> 4) << 16) | (uint64_t(256 >> 4) << 32);
 }
 
-// d[64 rows][64 tokens] += a (the weights) · b (the activations), both from shared memory.
-__device__ __forceinline__ void wgmma_64x64(float (&d)[32], uint64_t a, uint64_t b) {
+// d[64 rows][64 tokens] += a (the weights, this thread's fragment in registers) · b (the activations,
+// from shared memory).
+__device__ __forceinline__ void wgmma_64x64(float (&d)[32], uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3,
+                                            uint64_t b) {
   asm volatile(
       "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 "
       "{%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, "
       "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31}, "
-      "%32, %33, 1, 1, 1, 0, 0;\n"
+      "{%32, %33, %34, %35}, %36, 1, 1, 1, 0;\n"
       : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]),
         "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]),
         "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]),
         "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
-      : "l"(a), "l"(b));
+      : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "l"(b));
 }
 #endif
 
@@ -127,12 +132,13 @@ __device__ __forceinline__ void wgmma_64x64(float (&d)[32], uint64_t a, uint64_t
 // gridDim.z blocks whose first adds the others' sums in slice order, as gemm_mma's).
 //
 // Warp-specialized: the producer warpgroup streams each chunk of the slice into a stage of an
-// 8-stage ring (the weights by 8-byte cp.async, placed as piece_offset says; the activations' two
-// images, prepared by split_activations_kernel, by one bulk copy) and an mbarrier says when it has
-// landed; consumer warpgroup j takes the chunks i of the slice with i % 2 == j, i.e. gemm_mma's
-// chains j, j + 2, j + 4, j + 6, each in its own accumulator and in increasing order, with one
-// chunk's wgmma group in flight while the next is issued, and hands each stage back through a
-// second mbarrier. Consumer j then adds its chains as gemm_mma's tree does, (j + (j + 4)) +
+// 8-stage ring (the weights by 16-byte cp.async of whole rows, which stay out of the L1, swizzled as
+// weight_unit_offset says; the activations' two images, prepared by split_activations_kernel, by one
+// bulk copy) and an mbarrier says when it has landed; consumer warpgroup j takes the chunks i of the
+// slice with i % 2 == j, i.e. gemm_mma's chains j, j + 2, j + 4, j + 6, each in its own accumulator
+// and in increasing order: it reads its weight fragments into registers (the wgmma's A, grouped as
+// gemm_mma groups k) and runs the wgmma on the activation images in shared memory, one chunk's
+// group in flight while the next is issued, and hands each stage back through a second mbarrier. Consumer j then adds its chains as gemm_mma's tree does, (j + (j + 4)) +
 // ((j + 2) + (j + 6)), and consumer 0 adds consumer 1's sum: ((0 + 4) + (2 + 6)) + ((1 + 5) + (3 + 7)).
 template <bool SPLIT>
 __global__ void __launch_bounds__(kThreads, 1)
@@ -159,18 +165,18 @@ __global__ void __launch_bounds__(kThreads, 1)
   namespace cg = cooperative_groups;
   if (wg == 0) {
     asm volatile("setmaxnreg.dec.sync.aligned.u32 56;\n");
-    // This thread's weight pieces: piece pi = t % 16 of rows t / 16 + 8j (j < 8) of each chunk.
-    const int pi = t & 15, r0 = t >> 4;
-    const uint32_t wdst = piece_offset(r0, pi >> 2, pi & 3);
-    const bf16* wsrc = w + int64_t(min(row0 + r0, n - 1)) * k + int64_t(lo) * kChunk + pi * 4;
-    const int rows_left = n - row0 - r0;  // row r0 + 8j is there when 8j < rows_left
+    // This thread's 16-byte weight units: unit t % 8 of rows t / 8 + 16j (j < 4) of each chunk.
+    const int u = t & 7, r0 = t >> 3;
+    const uint32_t wdst = weight_unit_offset(r0, u);  // + j · 16 rows: (r0 + 16j) % 8 == r0 % 8
+    const bf16* wsrc = w + int64_t(min(row0 + r0, n - 1)) * k + int64_t(lo) * kChunk + u * 8;
+    const int rows_left = n - row0 - r0;  // row r0 + 16j is there when 16j < rows_left
     const uint8_t* xsrc = img + (int64_t(tt) * total + lo) * kXBytes;
     auto load_weights = [&](int i) {
       const uint32_t dst = sbase + (i % kStages) * kStageBytes + wdst;
 #pragma unroll
-      for (int j = 0; j < 8; ++j) {
-        const bool ok = 8 * j < rows_left;
-        cp_async8(dst + j * 256, wsrc + (ok ? int64_t(8 * j) * k : 0) + int64_t(i) * kChunk, ok);
+      for (int j = 0; j < 4; ++j) {
+        const bool ok = 16 * j < rows_left;
+        cp_async16(dst + j * 16 * 128, wsrc + (ok ? int64_t(16 * j) * k : 0) + int64_t(i) * kChunk, ok);
       }
       cp_async_arrive(smem_addr(&full[i % kStages]));
     };
@@ -204,30 +210,58 @@ __global__ void __launch_bounds__(kThreads, 1)
   float a0[32], a1[32], a2[32], a3[32];  // chains me, me + 2, me + 4, me + 6
 #pragma unroll
   for (int e = 0; e < 32; ++e) a0[e] = a1[e] = a2[e] = a3[e] = 0.f;
+  // This thread's weight rows (wgmma's A fragment: rows g and g + 8 of its warp's 16) and the
+  // shared-memory offsets of their units 2q and 2q + 1 (both rows have the same swizzle).
+  const int warp = t >> 5, g = (t & 31) >> 2, q = t & 3;
+  const uint32_t u0 = weight_unit_offset(16 * warp + g, 2 * q), u1 = weight_unit_offset(16 * warp + g, 2 * q + 1);
+  // Two register sets for the weight fragments: a chunk's wgmma may still read one while the next
+  // chunk's are loaded into the other.
+  uint4 wa[4], wb[4];
   int prev = -1;
-  auto chunk = [&](float (&acc)[32], int i) {
+  auto chunk = [&](float (&acc)[32], uint4 (&wr)[4], int i) {
     const int st = i % kStages;
     mbar_wait(smem_addr(&full[st]), (i / kStages) & 1);
-    fence_async_shared();
     const uint32_t sw = sbase + st * kStageBytes, sx = sw + kWBytes;
+    // wr[0], wr[1]: row g's units 2q, 2q + 1; wr[2], wr[3]: row g + 8's.
+    asm volatile("ld.shared.v4.u32 {%0, %1, %2, %3}, [%4];\n"
+                 : "=r"(wr[0].x), "=r"(wr[0].y), "=r"(wr[0].z), "=r"(wr[0].w) : "r"(sw + u0) : "memory");
+    asm volatile("ld.shared.v4.u32 {%0, %1, %2, %3}, [%4];\n"
+                 : "=r"(wr[1].x), "=r"(wr[1].y), "=r"(wr[1].z), "=r"(wr[1].w) : "r"(sw + u1) : "memory");
+    asm volatile("ld.shared.v4.u32 {%0, %1, %2, %3}, [%4];\n"
+                 : "=r"(wr[2].x), "=r"(wr[2].y), "=r"(wr[2].z), "=r"(wr[2].w) : "r"(sw + 8 * 128 + u0) : "memory");
+    asm volatile("ld.shared.v4.u32 {%0, %1, %2, %3}, [%4];\n"
+                 : "=r"(wr[3].x), "=r"(wr[3].y), "=r"(wr[3].z), "=r"(wr[3].w) : "r"(sw + 8 * 128 + u1) : "memory");
+    // k group s: elements 16q + 4s + {0, 1} (fragment k 2q, 2q + 1) and + {2, 3} (k 2q + 8, 2q + 9) of
+    // rows g and g + 8, as gemm_mma's mma_bf16 takes them. The wgmma takes its fragment as four
+    // consecutive registers: they are assembled here, before the fence, so that no other
+    // instruction writes a wgmma input inside the group (ptxas would serialize the wgmma).
+    uint32_t f[4][4];
+#pragma unroll
+    for (int s = 0; s < 4; ++s) {
+      const uint4 &r0 = wr[s / 2], &r8 = wr[2 + s / 2];
+      asm volatile("mov.b32 %0, %4;\n mov.b32 %1, %5;\n mov.b32 %2, %6;\n mov.b32 %3, %7;\n"
+                   : "=r"(f[s][0]), "=r"(f[s][1]), "=r"(f[s][2]), "=r"(f[s][3])
+                   : "r"(s % 2 ? r0.z : r0.x), "r"(s % 2 ? r8.z : r8.x), "r"(s % 2 ? r0.w : r0.y),
+                     "r"(s % 2 ? r8.w : r8.y));
+    }
     wgmma_fence();
 #pragma unroll
     for (int s = 0; s < 4; ++s) {
-      const uint64_t a = smem_desc(sw + s * 2048);
-      wgmma_64x64(acc, a, smem_desc(sx + s * 2048));
-      if (SPLIT) wgmma_64x64(acc, a, smem_desc(sx + kXBytes / 2 + s * 2048));
+      wgmma_64x64(acc, f[s][0], f[s][1], f[s][2], f[s][3], smem_desc(sx + s * 2048));
+      if (SPLIT) wgmma_64x64(acc, f[s][0], f[s][1], f[s][2], f[s][3], smem_desc(sx + kXBytes / 2 + s * 2048));
     }
     wgmma_commit();
-    // The chunk before this one (another chain's accumulator) is done: its stage goes back.
+    // The chunk before this one (another chain's accumulator, the other register set) is done: its
+    // stage goes back.
     wgmma_wait<1>();
     if (prev >= 0 && t == 0) mbar_arrive(smem_addr(&empty[prev]));
     prev = st;
   };
   for (int i = me; i < count; i += kChains) {
-    chunk(a0, i);
-    if (i + 2 < count) chunk(a1, i + 2);
-    if (i + 4 < count) chunk(a2, i + 4);
-    if (i + 6 < count) chunk(a3, i + 6);
+    chunk(a0, wa, i);
+    if (i + 2 < count) chunk(a1, wb, i + 2);
+    if (i + 4 < count) chunk(a2, wa, i + 4);
+    if (i + 6 < count) chunk(a3, wb, i + 6);
   }
   wgmma_wait<0>();
   if (prev >= 0 && t == 0) mbar_arrive(smem_addr(&empty[prev]));
@@ -269,7 +303,6 @@ __global__ void __launch_bounds__(kThreads, 1)
   }
   if (me != 0) return;
   // a0[e]: row 16·warp + g (+ 8 for e % 4 >= 2), token 8·(e / 4) + 2q + e % 2 of the block.
-  const int warp = t >> 5, g = (t & 31) >> 2, q = t & 3;
 #pragma unroll
   for (int e = 0; e < 32; ++e) {
     const int r = row0 + 16 * warp + g + ((e >> 1) & 1) * 8, tok = tt * kTok + 8 * (e >> 2) + 2 * q + (e & 1);

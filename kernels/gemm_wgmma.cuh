@@ -12,13 +12,14 @@
 // The backend's invariance and lossless tests check it end to end on every run.
 //
 // Why: gemm_mma's large tiles are bound by the L1 traffic of their per-thread activation loads and
-// mma.sync issue (7B M=64 step 2.9x the one-token step). Here both operands come from shared memory:
-// a producer warpgroup streams the weights (8-byte cp.async, gemm_mma's k groups) and the activations
-// (split to bf16 hi/lo images once per product by a small kernel, one bulk copy per chunk) through an
-// 8-stage mbarrier ring, and two consumer warpgroups keep gemm_mma's chains in four accumulators each.
-// On by default for steps of 33+ tokens (STRIDE_GEMM_WGMMA=0 turns it off). H100, 7B step ms, M = 17 /
-// 32 / 64 / 96: gemm_mma 9.29 / 10.71 / 16.43 / 25.10, this kernel 10.02 / 10.76 / 12.27 / 20.89
-// (a 17-token step pays for a whole 64-token tile and the split kernel).
+// mma.sync issue (7B M=64 step 2.9x the one-token step). Here a producer warpgroup streams the
+// weights (16-byte cp.async of whole rows, past the L1) and the activations (split to bf16 hi/lo
+// images once per product by a small kernel, one bulk copy per chunk) through an 8-stage mbarrier
+// ring; two consumer warpgroups read the weight fragments from shared memory into registers in
+// gemm_mma's k groups, run the wgmma on the images and keep gemm_mma's chains in four accumulators
+// each. On by default for steps of 33+ tokens (STRIDE_GEMM_WGMMA=0 turns it off). H100, 7B step ms,
+// M = 33 / 64 / 128: gemm_mma 13.51 / 16.24 / 31.40, this kernel 8.41 / 9.82 / 17.07 (weights by
+// 8-byte cp.async into an image for a shared-memory A, the form before: 11.02 / 12.30 / 23.07).
 #pragma once
 #include "kernels/common.cuh"
 
