@@ -1,4 +1,6 @@
 #include "kernels/attention.cuh"
+#include "kernels/attention_merge.cuh"
+#include "kernels/attention_mma.cuh"
 
 #include <algorithm>
 #include <cfloat>
@@ -38,36 +40,6 @@ struct KvRaw {
     for (int v = 0; v < VPL; ++v) f[v] = __uint_as_float((w[v / 2] >> (16 * (v % 2))) << 16);
   }
 };
-
-constexpr int kMaxMaskedKeys = 2048;  // new tokens a masked launch may see (shared-memory list)
-
-// Keys of row i are walked in a "virtual" order: the committed slots 0..cache_len-1, then the new
-// tokens row i sees, in increasing j, at virtual slots cache_len + rank. A token verified inside a
-// tree or window step (its ancestors scattered over the step's rows) thus sees exactly the key
-// sequence it would see when decoded alone after its ancestors were committed, so its arithmetic
-// (chunks, key groups, merge order) and result are bit-identical to plain one-token decoding.
-//
-// With a mask, the block's first warp writes the visible new tokens of row i into `list` and
-// returns their count (all threads of the block must call it); causal rows need no list (rank = j).
-__device__ __forceinline__ int visible_new_keys(const AttentionArgs& a, int i, int16_t* list) {
-  if (!a.mask) return min(a.key_limit, i + 1);
-  __shared__ int s_count;
-  if (threadIdx.x < 32) {
-    const uint8_t* mrow = a.mask + int64_t(i) * a.mask_stride;
-    const int lane = threadIdx.x;
-    int count = 0;
-    for (int j0 = 0; j0 < a.key_limit; j0 += 32) {
-      const int j = j0 + lane;
-      const bool vis = j < a.key_limit && mrow[j] != 0;
-      const unsigned bits = __ballot_sync(0xffffffffu, vis);
-      if (vis && list) list[count + __popc(bits & ((1u << lane) - 1u))] = static_cast<int16_t>(j);
-      count += __popc(bits);
-    }
-    if (lane == 0) s_count = count;
-  }
-  __syncthreads();
-  return s_count;
-}
 
 // Query heads of one kv head handled by one block (each K/V load shared): 1, 2 or at most 4. Four at
 // 128 registers (4 blocks per SM) against eight at 168 (3 per SM): H100, session 19, step ms at
@@ -234,80 +206,12 @@ __device__ __forceinline__ void chunk_partials(const AttentionArgs& a, const KvL
   }
 }
 
-// Output of (row r, head h): the row's chunks 0..n-1 merged in increasing order (one warp). Partials
-// are read through L2: other blocks of the same launch may have written them. Lane c reads chunk c's
-// (max, sum) and weight; the value vectors of kMergeBatch chunks are loaded together, then folded
-// in increasing chunk order, so the arithmetic is the serial merge's (a few rounds of loads instead
-// of two per chunk).
-constexpr int kMergeBatch = 8;
-
-template <int VPL>
-__device__ __forceinline__ void merge_chunks(const AttentionArgs& a, int r, int h, int n, int lane) {
-  const int hd = a.head_dim;
-  const float* base = a.partials + (int64_t(r) * a.heads + h) * a.splits * (hd + 2);
-  // The first batch's value vectors go out with the (max, sum) loads: one round trip for a row of
-  // up to kMergeBatch chunks. Every chunk below n was written (its first slot is one of the row's keys).
-  float pv0[kMergeBatch][VPL];
-#pragma unroll
-  for (int j = 0; j < kMergeBatch; ++j) {
-    const float* p = base + j * (hd + 2) + 2 + lane * VPL;
-#pragma unroll
-    for (int v = 0; v < VPL; ++v) pv0[j][v] = j < n ? __ldcg(p + v) : 0.f;
-  }
-  float m_own = -FLT_MAX, l_own = 0.f;  // chunk `lane` of the first 32
-  if (lane < n) {
-    m_own = __ldcg(base + lane * (hd + 2));
-    l_own = __ldcg(base + lane * (hd + 2) + 1);
-  }
-  float gm = l_own > 0.f ? m_own : -FLT_MAX;
-  for (int c = lane + 32; c < n; c += 32)
-    if (__ldcg(base + c * (hd + 2) + 1) > 0.f) gm = fmaxf(gm, __ldcg(base + c * (hd + 2)));
-#pragma unroll
-  for (int off = 16; off > 0; off >>= 1) gm = fmaxf(gm, __shfl_xor_sync(0xffffffffu, gm, off));  // exact in any order
-  float gl = 0.f, o[VPL];
-#pragma unroll
-  for (int v = 0; v < VPL; ++v) o[v] = 0.f;
-  for (int c0 = 0; c0 < n; c0 += 32) {
-    const int mine = c0 + lane;
-    float lc = 0.f, w = 0.f;
-    if (mine < n) {
-      lc = c0 == 0 ? l_own : __ldcg(base + mine * (hd + 2) + 1);
-      if (lc > 0.f) w = __expf((c0 == 0 ? m_own : __ldcg(base + mine * (hd + 2))) - gm);
-    }
-    const unsigned used = __ballot_sync(0xffffffffu, mine < n && lc > 0.f);
-    for (int j0 = 0; j0 < 32 && c0 + j0 < n; j0 += kMergeBatch) {
-      float pv[kMergeBatch][VPL];
-      const bool first = c0 == 0 && j0 == 0;
-#pragma unroll
-      for (int j = 0; j < kMergeBatch; ++j) {
-        const bool on = (used >> (j0 + j)) & 1u;
-        const float* p = base + (c0 + j0 + j) * (hd + 2) + 2 + lane * VPL;
-#pragma unroll
-        for (int v = 0; v < VPL; ++v) pv[j][v] = !on ? 0.f : first ? pv0[j][v] : __ldcg(p + v);
-      }
-#pragma unroll
-      for (int j = 0; j < kMergeBatch; ++j) {
-        const float lj = __shfl_sync(0xffffffffu, lc, j0 + j), wj = __shfl_sync(0xffffffffu, w, j0 + j);
-        if (!((used >> (j0 + j)) & 1u)) continue;
-        gl += lj * wj;
-#pragma unroll
-        for (int v = 0; v < VPL; ++v) o[v] = fmaf(pv[j][v], wj, o[v]);
-      }
-    }
-  }
-  const float inv = gl > 0.f ? 1.f / gl : 0.f;  // a row that sees no key at all gets zeros
-  float* orow = a.out + (int64_t(r) * a.heads + h) * hd;
-#pragma unroll
-  for (int v = 0; v < VPL; ++v) orow[lane * VPL + v] = o[v] * inv;
-}
-
 // Block (chunk c, query row r, head group z): the query heads h0 .. h0 + gn - 1, all reading kv head
 // kvh, so each K/V row is loaded once for up to G heads. Every head's arithmetic is the same
 // sequence as if it ran alone, whatever G and the stage size.
 template <int VPL, int G>  // values per lane: head_dim / 32; heads per block at most G
 __global__ void __launch_bounds__(kWarps * 32, G == kMaxGroup ? 4 : 3) attention_chunk_kernel(AttentionArgs a, KvLayer kv, int hpb) {
   const int c = blockIdx.x, r = blockIdx.y;
-  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int group = a.heads / a.kv_heads, subgroups = (group + hpb - 1) / hpb;
   const int kvh = blockIdx.z / subgroups;
   const int h0 = kvh * group + (blockIdx.z % subgroups) * hpb;
@@ -323,31 +227,7 @@ __global__ void __launch_bounds__(kWarps * 32, G == kMaxGroup ? 4 : 3) attention
   } else {
     pdl_wait_then_release();
   }
-  if (!a.tickets) return;  // attention_merge_kernel follows
-  // The (row, head group)'s last block to finish merges its chunks (a ticket counter): one kernel
-  // less per layer. Each thread's partial writes are made visible before the ticket is taken.
-  __threadfence();
-  __syncthreads();
-  __shared__ bool s_last;
-  unsigned* ticket = a.tickets + int64_t(r) * gridDim.z + blockIdx.z;
-  if (threadIdx.x == 0) s_last = atomicAdd(ticket, 1u) == gridDim.x - 1;
-  __syncthreads();
-  if (!s_last) return;
-  __threadfence();
-  const int n = (total + a.chunk - 1) / a.chunk;
-  for (int g = warp; g < gn; g += kWarps) merge_chunks<VPL>(a, r, h0 + g, n, lane);
-  if (threadIdx.x == 0) *ticket = 0;  // ready for the next launch
-}
-
-// One warp per (row, head): merges the row's chunks 0..n-1 in increasing order.
-template <int VPL>
-__global__ void attention_merge_kernel(AttentionArgs a) {
-  pdl_wait_then_release();
-  const int r = blockIdx.x, h = blockIdx.y, lane = threadIdx.x;
-  const int i = a.first_row + r;
-  const int cache_len = a.cache_len_dev ? *a.cache_len_dev : a.cache_len;
-  const int n = (cache_len + visible_new_keys(a, i, nullptr) + a.chunk - 1) / a.chunk;
-  merge_chunks<VPL>(a, r, h, n, lane);
+  merge_if_last<VPL>(a, r, h0, gn, total);
 }
 
 template <int VPL>
@@ -392,6 +272,10 @@ void launch_attention(const AttentionArgs& a, KvLayer kv, cudaStream_t s) {
   if (a.mask && a.key_limit > kMaxMaskedKeys)
     throw Error("attention: a masked step sees at most " + std::to_string(kMaxMaskedKeys) + " new tokens, not " +
                 std::to_string(a.key_limit));
+  if (attention_mma_serves(a)) {
+    launch_attention_mma(a, kv, s);
+    return;
+  }
   switch (a.head_dim / 32) {
     case 1: launch_vpl<1>(a, kv, s); break;
     case 2: launch_vpl<2>(a, kv, s); break;

@@ -1,5 +1,6 @@
 #include "kernels/gemm_mma.cuh"
 #include "kernels/gemm_wgmma.cuh"
+#include "kernels/mma.cuh"
 #include "kernels/swiglu.cuh"
 
 #include <cooperative_groups.h>
@@ -18,24 +19,11 @@ __device__ __forceinline__ uint32_t word(const uint4& v, int i) {
   return i == 0 ? v.x : i == 1 ? v.y : i == 2 ? v.z : v.w;
 }
 
-// D = A·B + D, A 16×16 bf16 (row), B 16×8 bf16 (col), D 16×8 float32.
-__device__ __forceinline__ void mma_bf16(float* d, uint32_t a0, uint32_t a1, uint32_t a2, uint32_t a3, uint32_t b0,
-                                         uint32_t b1) {
-  asm volatile(
-      "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
-      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-      : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
-}
-
 // k inside a 32-wide chunk is permuted so that each thread loads contiguous bytes: thread
 // (group g, t = lane % 4) holds elements t*8 .. t*8+7 of its weight rows and of its token's
 // activations; mma step s uses elements s*4 .. s*4+3 as the fragment columns {2t, 2t+1} and
 // {2t+8, 2t+9}. A and B use the same permutation, so each product is a plain dot product over k.
 // Activations are read as float32 and split (or rounded) to bf16 in registers.
-__device__ __forceinline__ uint32_t pack_bf16(float a, float b) {
-  const __nv_bfloat162 h = __floats2bfloat162_rn(a, b);  // a in the low half (lower k)
-  return *reinterpret_cast<const uint32_t*>(&h);
-}
 
 // The activations a product reads: x itself, or x through an RMSNorm (kInRmsNorm: x holds the
 // residual stream). The norm is folded into the product: the mma run on norm ⊙ x while each thread

@@ -170,9 +170,11 @@ TEST(CudaKernels, ArgmaxMatchesHostOverRepeatedLaunchesOfVaryingRows) {
 TEST(CudaKernels, PagedAttentionWithMaskMatchesReference) {
   STRIDE_REQUIRE_GPU();
   std::mt19937 rng(std::random_device{}());
-  // Group sizes 2 and 12 (more query heads per kv head than one block takes), and the 7B layout
-  // (7 query heads of 128 per kv head).
-  for (const auto& [H, KV, hd] : std::vector<std::tuple<int, int, int>>{{4, 2, 64}, {12, 1, 64}, {28, 4, 128}}) {
+  // Group sizes 2 and 12 (more query heads per kv head than one block takes), the 7B layout
+  // (7 query heads of 128 per kv head), head_dim 96, and 34 heads of 32 over one kv head (three
+  // head tiles of the tensor-core kernel, the last one ragged).
+  for (const auto& [H, KV, hd] :
+       std::vector<std::tuple<int, int, int>>{{4, 2, 64}, {12, 1, 64}, {28, 4, 128}, {6, 2, 96}, {34, 1, 32}}) {
   const int cache_len = 37, n = H >= 12 ? 20 : 9, B = 16;  // 20 rows: grouped heads per block
   const int slots = cache_len + n, blocks = (slots + B - 1) / B;
   // Physical blocks in shuffled order: the table must be honoured.
@@ -229,6 +231,25 @@ TEST(CudaKernels, PagedAttentionWithMaskMatchesReference) {
       EXPECT_EQ(std::memcmp(merged.data(), out.data(), out.size() * 4), 0) << "tickets, launch " << again;
     }
     EXPECT_EQ(download<uint32_t>(tickets, attention_ticket_count(n, H)), std::vector<uint32_t>(attention_ticket_count(n, H)));
+    // Batch invariance: each row launched alone gives its bits in the launch of all rows.
+    {
+      DeviceBuffer one(size_t(H) * hd * 4), parts1(attention_partial_floats(1, H, hd, a.splits) * 4);
+      int differ = 0;
+      for (int i = 0; i < n; ++i) {
+        AttentionArgs b = a;
+        b.rows = 1;
+        b.first_row = i;
+        b.q = dq.as<float>() + size_t(i) * H * hd;
+        b.out = one.as<float>();
+        b.partials = parts1.as<float>();
+        b.tickets = nullptr;
+        poison(one);
+        launch_attention(b, kv, nullptr);
+        const auto row = download<float>(one, size_t(H) * hd);
+        differ += std::memcmp(row.data(), out.data() + size_t(i) * H * hd, row.size() * 4) != 0;
+      }
+      EXPECT_EQ(differ, 0) << "rows whose output alone differs, chunk " << chunk << " heads " << H;
+    }
     std::vector<double> ref(size_t(n) * H * hd, 0.0);
     for (int i = 0; i < n; ++i)
       for (int h = 0; h < H; ++h) {

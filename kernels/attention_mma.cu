@@ -1,0 +1,319 @@
+#include "kernels/attention_mma.cuh"
+
+#include <algorithm>
+#include <cfloat>
+#include <cstdlib>
+#include <string>
+
+#include "kernels/attention_merge.cuh"
+#include "kernels/cp_async.cuh"
+#include "kernels/mma.cuh"
+
+namespace stride::cuda {
+namespace {
+
+constexpr int kWarps = 4;   // warps per block
+constexpr int kKeys = 16;   // key slots per warp: a chunk is kWarps × kKeys slots
+constexpr int kChunk = kWarps * kKeys;
+constexpr int kTile = 16;   // (row, head) pairs per block: the mma tile's rows
+constexpr int kTicketRows = 8;  // launches of more rows merge their chunks in a kernel of their own
+
+__device__ __forceinline__ void ldmatrix_x4_trans(uint32_t addr, uint32_t& r0, uint32_t& r1, uint32_t& r2,
+                                                  uint32_t& r3) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+               : "=r"(r0), "=r"(r1), "=r"(r2), "=r"(r3)
+               : "r"(addr));
+}
+
+// Splits v into bf16 hi (rounded) and lo (the rest, rounded), two values per word.
+__device__ __forceinline__ void split_pair(float a, float b, uint32_t& hi, uint32_t& lo) {
+  const __nv_bfloat162 h = __floats2bfloat162_rn(a, b);
+  hi = *reinterpret_cast<const uint32_t*>(&h);
+  const float2 f = __bfloat1622float2(h);
+  lo = pack_bf16(a - f.x, b - f.y);
+}
+
+// Block (chunk c, query rows rt·R .. rt·R + R - 1, z = kv head × head tile): query heads h0 .. h0 +
+// gn - 1 of kv head kvh for each of its R rows; tile row p (< 16) is row rt·R + p / per_tile, head
+// h0 + p % per_tile. R > 1 only without a mask (every row walks the same slots, each up to its own
+// key count). Warp w takes the chunk's virtual slots c·64 + 16w .. + 15:
+//   S = q·Kᵀ (16 tile rows × 16 keys; k steps of 16 dims, q as hi then lo), masked to each row's keys;
+//   m = max S per tile row, p = exp(S - m), l = Σ p, O = P·V (P as hi then lo);
+// then warp 0 merges the warps in order (as attention.cu's blocks do) and writes the chunk's
+// partial per (row, head). Lane (g, q) holds tile rows g and g + 8; in the score product it holds dims
+// q·D/4 .. q·D/4 + D/4 - 1 of its two keys (g and 8 + g) and of its heads' q, step s taking dims
+// q·D/4 + 4s + {0, 1} as k {2q, 2q + 1} and + {2, 3} as k {2q + 8, 2q + 9} (each lane's bytes
+// contiguous; q and K use the same map, so each score is a plain dot product).
+template <int D>
+__global__ void __launch_bounds__(kWarps * 32, 4) attention_mma_kernel(AttentionArgs a, KvLayer kv, int per_tile,
+                                                                           int rows_per_tile) {
+  constexpr int QD = D / 4;          // dims per quad lane
+  constexpr int S = D / 16;          // k steps of the score product
+  constexpr int RU = D / 16;         // 16-byte units of a K or V row a lane copies (two lanes per key)
+  constexpr int ROW = 2 * D + 16;    // bytes per K or V row in shared memory: padded, conflict-free ldmatrix
+  const int c = blockIdx.x, rt = blockIdx.y, R = rows_per_tile;
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, q = lane & 3;
+  const int group = a.heads / a.kv_heads, tiles = (group + per_tile - 1) / per_tile;
+  const int kvh = blockIdx.z / tiles, h0 = kvh * group + (blockIdx.z % tiles) * per_tile;
+  const int gn = min(per_tile, kvh * group + group - h0);
+  // Before pdl_wait: the committed length, the mask and the block table, uploaded before the step.
+  const int cache_len = a.cache_len_dev ? *a.cache_len_dev : a.cache_len;
+  __shared__ int16_t s_keys[kMaxMaskedKeys];
+  // The block's slots: those of its last row (with a mask R is 1 and the row's list is built here).
+  const int total = cache_len + visible_new_keys(a, a.first_row + min(a.rows - 1, rt * R + R - 1), s_keys);
+  // The lane's tile rows g and g + 8: their query row, head and key count (0: no such row).
+  int prow[2], phead[2], ptotal[2];
+#pragma unroll
+  for (int hh = 0; hh < 2; ++hh) {
+    const int p = g + 8 * hh, rr = rt * R + p / per_tile;
+    phead[hh] = h0 + p % per_tile;
+    prow[hh] = rr;
+    const bool on = p / per_tile < R && rr < a.rows && p % per_tile < gn;
+    ptotal[hh] = !on ? 0 : a.mask ? total : cache_len + min(a.key_limit, a.first_row + rr + 1);
+  }
+  const int c0 = c * kChunk;
+  // Each warp's K rows then V rows; once the warp's products are done, its output fragments for the
+  // merge (warps 1..3) take their place.
+  static_assert(sizeof(float4) * (D / 8) * 32 <= 2 * kKeys * ROW, "a warp's output fits its K/V rows");
+  __shared__ __align__(16) uint8_t s_kv[kWarps][2 * kKeys * ROW];
+  __shared__ float s_m[kWarps][kTile], s_l[kWarps][kTile];
+
+  if (c0 >= total) {  // the merge never reads chunks past the row's keys
+    pdl_wait_then_release();
+    merge_if_last<D / 32>(a, rt, h0, gn, total);  // R is 1 where tickets are given
+    return;
+  }
+  const int v0 = c0 + warp * kKeys;  // the warp's first virtual slot
+  const bool any = v0 < total;       // the warp's slots are contiguous: some are keys iff the first is
+  const int bshift = __ffs(kv.block_size) - 1;  // a power of two (launch_attention checks)
+  const int64_t kv_width = int64_t(a.kv_heads) * D;
+  // The K/V row of virtual slot vt (< total): committed slots are themselves, a new token of rank
+  // vt - cache_len is the one the row's mask lists.
+  auto kv_row = [&](int vt) -> int64_t {
+    const int t = vt < cache_len || !a.mask ? vt : cache_len + s_keys[vt - cache_len];
+    return (int64_t(kv.block_table[t >> bshift]) * kv.block_size + (t & (kv.block_size - 1))) * kv_width + kvh * D;
+  };
+  // This lane's K and V row to copy: slot v0 + lane / 2, units (lane % 2)·RU .. + RU - 1.
+  const int vs = v0 + (lane >> 1);
+  const int64_t row = vs < total ? kv_row(vs) : 0;
+  const uint32_t kbase = smem_addr(s_kv[warp]), vbase_w = kbase + kKeys * ROW;
+  const uint32_t dst = (lane >> 1) * ROW + (lane & 1) * RU * 16;
+  const bf16 *ksrc = kv.k + row + (lane & 1) * RU * 8, *vsrc = kv.v + row + (lane & 1) * RU * 8;
+  // Committed slots were written by earlier steps: their K/V move before the wait, overlapping the
+  // kernels before this one; this step's new tokens (the qkv_rope kernel just before) after it.
+  // Slots past the block's keys are zero-filled in the late round (P is 0 there, and 0 · V must be 0).
+  auto load = [&](bool early) {
+    if (early == (vs < total && vs < cache_len)) {
+#pragma unroll
+      for (int u = 0; u < RU; ++u) {
+        cp_async16(kbase + dst + u * 16, ksrc + u * 8, vs < total);
+        cp_async16(vbase_w + dst + u * 16, vsrc + u * 8, vs < total);
+      }
+    }
+  };
+  if (any) load(true);
+  pdl_wait_then_release();
+  if (any) load(false);
+  cp_async_commit();
+  cp_async_wait<0>();
+  __syncwarp();
+
+  float m[2] = {-FLT_MAX, -FLT_MAX}, l[2] = {0.f, 0.f};
+  float o[D / 8][4];  // zeroed where first needed: not live across the score product
+  if (any) {
+    const float4* src[2];
+    bool on[2];
+#pragma unroll
+    for (int hh = 0; hh < 2; ++hh) {
+      on[hh] = ptotal[hh] > 0;
+      src[hh] = reinterpret_cast<const float4*>(a.q + (int64_t(on[hh] ? prow[hh] : 0) * a.heads + phead[hh]) * D + q * QD);
+    }
+    // Scores: sc[n] = tile rows (g, g, g + 8, g + 8) × keys (8n + 2q, 8n + 2q + 1, 8n + 2q, 8n + 2q + 1),
+    // each accumulated over k steps s = 0, 1, .. (q hi, then lo). A step's q fragments are made as
+    // they are needed (fewer registers than all of a row's at once).
+    float sc[2][4] = {};
+#pragma unroll
+    for (int s = 0; s < S; ++s) {
+      uint32_t qh[4], ql[4];
+#pragma unroll
+      for (int hh = 0; hh < 2; ++hh) {
+        float4 x = on[hh] ? src[hh][s] : make_float4(0.f, 0.f, 0.f, 0.f);
+        x.x *= a.scale, x.y *= a.scale, x.z *= a.scale, x.w *= a.scale;
+        split_pair(x.x, x.y, qh[hh], ql[hh]);          // k 2q, 2q + 1
+        split_pair(x.z, x.w, qh[2 + hh], ql[2 + hh]);  // k 2q + 8, 2q + 9
+      }
+#pragma unroll
+      for (int n = 0; n < 2; ++n) {
+        // Key 8n + g, dims q·D/4 + 4s .. + 3.
+        uint32_t b0, b1;
+        asm volatile("ld.shared.v2.u32 {%0, %1}, [%2];\n"
+                     : "=r"(b0), "=r"(b1)
+                     : "r"(kbase + (8 * n + g) * ROW + q * QD * 2 + 8 * s));
+        mma_bf16(sc[n], qh[0], qh[1], qh[2], qh[3], b0, b1);
+        mma_bf16(sc[n], ql[0], ql[1], ql[2], ql[3], b0, b1);
+      }
+    }
+    // Softmax of the warp's keys per head: max and sum over the lane's four keys, then the quad's
+    // (xor 1, xor 2: every lane of the quad gets the same value).
+    bool ok[2][2][2];  // [tile row g, g + 8][n][e]: key 8n + 2q + e is one of the row's
+#pragma unroll
+    for (int hh = 0; hh < 2; ++hh)
+#pragma unroll
+      for (int n = 0; n < 2; ++n)
+#pragma unroll
+        for (int e = 0; e < 2; ++e) ok[hh][n][e] = v0 + 8 * n + 2 * q + e < ptotal[hh];
+#pragma unroll
+    for (int hh = 0; hh < 2; ++hh) {
+#pragma unroll
+      for (int n = 0; n < 2; ++n)
+#pragma unroll
+        for (int e = 0; e < 2; ++e)
+          if (ok[hh][n][e]) m[hh] = fmaxf(m[hh], sc[n][2 * hh + e]);
+      m[hh] = fmaxf(m[hh], __shfl_xor_sync(0xffffffffu, m[hh], 1));
+      m[hh] = fmaxf(m[hh], __shfl_xor_sync(0xffffffffu, m[hh], 2));
+    }
+    float pr[2][4];
+#pragma unroll
+    for (int n = 0; n < 2; ++n)
+#pragma unroll
+      for (int v = 0; v < 4; ++v) pr[n][v] = ok[v >> 1][n][v & 1] ? __expf(sc[n][v] - m[v >> 1]) : 0.f;
+#pragma unroll
+    for (int hh = 0; hh < 2; ++hh) {
+      l[hh] = (pr[0][2 * hh] + pr[0][2 * hh + 1]) + (pr[1][2 * hh] + pr[1][2 * hh + 1]);
+      l[hh] += __shfl_xor_sync(0xffffffffu, l[hh], 1);
+      l[hh] += __shfl_xor_sync(0xffffffffu, l[hh], 2);
+    }
+    // P as the A fragment of P·V (k = the warp's 16 keys), hi then lo.
+    uint32_t ph[4], pl[4];
+    split_pair(pr[0][0], pr[0][1], ph[0], pl[0]);  // head g, keys 2q, 2q + 1
+    split_pair(pr[0][2], pr[0][3], ph[1], pl[1]);  // head g + 8
+    split_pair(pr[1][0], pr[1][1], ph[2], pl[2]);  // head g, keys 8 + 2q, 8 + 2q + 1
+    split_pair(pr[1][2], pr[1][3], ph[3], pl[3]);  // head g + 8
+#pragma unroll
+    for (int j = 0; j < D / 8; ++j) o[j][0] = o[j][1] = o[j][2] = o[j][3] = 0.f;
+    // V's B fragments by transposing loads: matrices (keys 0-7 | 8-15) × (dims 16j .. + 7 | + 8 .. + 15).
+    const uint32_t vbase = vbase_w + ((lane & 7) + ((lane >> 3) & 1) * 8) * ROW + (lane >> 4) * 16;
+#pragma unroll
+    for (int j = 0; j < D / 16; ++j) {
+      uint32_t b00, b01, b10, b11;
+      ldmatrix_x4_trans(vbase + j * 32, b00, b01, b10, b11);
+      mma_bf16(o[2 * j], ph[0], ph[1], ph[2], ph[3], b00, b01);
+      mma_bf16(o[2 * j], pl[0], pl[1], pl[2], pl[3], b00, b01);
+      mma_bf16(o[2 * j + 1], ph[0], ph[1], ph[2], ph[3], b10, b11);
+      mma_bf16(o[2 * j + 1], pl[0], pl[1], pl[2], pl[3], b10, b11);
+    }
+  } else {
+#pragma unroll
+    for (int j = 0; j < D / 8; ++j) o[j][0] = o[j][1] = o[j][2] = o[j][3] = 0.f;
+  }
+  // Every warp leaves its state in shared memory (a warp without keys: l = 0, skipped in the merge);
+  // its output fragments take the place of its K/V rows, in fragment order (no bank conflicts).
+  if (q == 0) {
+    s_m[warp][g] = m[0], s_l[warp][g] = l[0];
+    s_m[warp][g + 8] = m[1], s_l[warp][g + 8] = l[1];
+  }
+  __syncwarp();  // the warp's K/V reads are done
+#pragma unroll
+  for (int j = 0; j < D / 8; ++j)
+    reinterpret_cast<float4*>(s_kv[warp])[j * 32 + lane] = make_float4(o[j][0], o[j][1], o[j][2], o[j][3]);
+  __syncthreads();
+  // The merge in warp order, as attention.cu merges its warps: the maximum over the warps with keys,
+  // then each warp's sum and output scaled by exp(m_w - max), added in increasing w. Warp v merges
+  // the output columns of n-tiles v·D/32 .. (v + 1)·D/32 - 1 (every warp computes the same weights).
+  float gm[2], gl[2] = {0.f, 0.f}, cw[kWarps][2];
+#pragma unroll
+  for (int hh = 0; hh < 2; ++hh) {
+    gm[hh] = -FLT_MAX;
+#pragma unroll
+    for (int w = 0; w < kWarps; ++w)
+      if (s_l[w][g + 8 * hh] > 0.f) gm[hh] = fmaxf(gm[hh], s_m[w][g + 8 * hh]);
+#pragma unroll
+    for (int w = 0; w < kWarps; ++w) {
+      const float lw = s_l[w][g + 8 * hh];
+      cw[w][hh] = lw > 0.f ? __expf(s_m[w][g + 8 * hh] - gm[hh]) : 0.f;
+      if (lw > 0.f) gl[hh] += lw * cw[w][hh];
+    }
+  }
+  constexpr int J = D / 32;  // n-tiles per merging warp
+  float out[J][4] = {};
+#pragma unroll
+  for (int w = 0; w < kWarps; ++w) {
+#pragma unroll
+    for (int jj = 0; jj < J; ++jj) {
+      const float4 f = reinterpret_cast<const float4*>(s_kv[w])[(warp * J + jj) * 32 + lane];
+      if (s_l[w][g] > 0.f) {
+        out[jj][0] = fmaf(f.x, cw[w][0], out[jj][0]);
+        out[jj][1] = fmaf(f.y, cw[w][0], out[jj][1]);
+      }
+      if (s_l[w][g + 8] > 0.f) {
+        out[jj][2] = fmaf(f.z, cw[w][1], out[jj][2]);
+        out[jj][3] = fmaf(f.w, cw[w][1], out[jj][3]);
+      }
+    }
+  }
+#pragma unroll
+  for (int hh = 0; hh < 2; ++hh) {
+    if (c0 >= ptotal[hh]) continue;  // no such row, or the chunk is past its keys
+    float* part = a.partials + ((int64_t(prow[hh]) * a.heads + phead[hh]) * a.splits + c) * (D + 2);
+#pragma unroll
+    for (int jj = 0; jj < J; ++jj)
+      *reinterpret_cast<float2*>(part + 2 + 8 * (warp * J + jj) + 2 * q) = make_float2(out[jj][2 * hh], out[jj][2 * hh + 1]);
+    if (warp == 0 && q == 0) {
+      part[0] = gm[hh];
+      part[1] = gl[hh];
+    }
+  }
+  merge_if_last<D / 32>(a, rt, h0, gn, total);
+}
+
+template <int D>
+void launch_d(const AttentionArgs& given, KvLayer kv, cudaStream_t s) {
+  // The chunks' merge: by each row's last chunk block (tickets) for launches of up to 8 rows, by a
+  // kernel of its own for more (measured, H100 step ms, tickets / merge kernel: 7B M=1 5.69 / 5.72,
+  // M=16 8.10 / 7.98, M=64 8.22 / 8.13; 1.5B M=8 2.02 / 2.06, M=64 5.82 / 5.73). Same arithmetic.
+  AttentionArgs a = given;
+  if (a.rows > kTicketRows) a.tickets = nullptr;
+  // Heads per tile: a kv head's whole group (up to 16) where that gives about two blocks per SM,
+  // else fewer, so that a short step (a one-token decode: 4 kv heads × 9 chunks at the 7B shape)
+  // still spreads over the GPU; the tiles' unused rows cost nothing that matters there. Each head's
+  // arithmetic is its own mma rows', so the choice never changes a result.
+  const int group = a.heads / a.kv_heads;
+  const int64_t grouped_blocks = int64_t(a.splits) * a.rows * a.kv_heads;
+  const int64_t want = 2 * int64_t(sm_count());
+  const int fill = grouped_blocks >= want ? 1 : int(std::min<int64_t>(group, (want + grouped_blocks - 1) / grouped_blocks));
+  const int tiles = std::max(fill, (group + kTile - 1) / kTile);
+  const int per_tile = (group + tiles - 1) / tiles;
+  // Rows per tile: as many as fill its 16 rows where every row walks the same slots (no mask) and the
+  // merge is a kernel of its own (a ticket belongs to one row); each then loads its K/V once for them.
+  const int rows_per_tile = a.mask || a.tickets ? 1 : std::max(1, kTile / per_tile);
+  launch_kernel("attention mma", true, attention_mma_kernel<D>,
+                dim3(a.splits, (a.rows + rows_per_tile - 1) / rows_per_tile,
+                     a.kv_heads * ((group + per_tile - 1) / per_tile)),
+                kWarps * 32, 0, s, a, kv, per_tile, rows_per_tile);
+  if (!a.tickets)
+    launch_kernel("attention merge", true, attention_merge_kernel<D / 32>, dim3(a.rows, a.heads), 32, 0, s, a);
+}
+
+}  // namespace
+
+bool attention_mma_serves(const AttentionArgs& a) {
+  static const bool on = [] {
+    const char* v = std::getenv("STRIDE_CUDA_ATTENTION");
+    if (!v || std::string(v) == "mma") return true;
+    if (std::string(v) == "lanes") return false;
+    throw Error("STRIDE_CUDA_ATTENTION must be mma or lanes, not '" + std::string(v) + "'");
+  }();
+  return on && a.chunk == kChunk && a.head_dim % 32 == 0 && a.head_dim >= 32 && a.head_dim <= 128;
+}
+
+void launch_attention_mma(const AttentionArgs& a, KvLayer kv, cudaStream_t s) {
+  switch (a.head_dim) {
+    case 32: launch_d<32>(a, kv, s); break;
+    case 64: launch_d<64>(a, kv, s); break;
+    case 96: launch_d<96>(a, kv, s); break;
+    case 128: launch_d<128>(a, kv, s); break;
+    default: throw Error("attention mma: head_dim " + std::to_string(a.head_dim) + " not served");
+  }
+}
+
+}  // namespace stride::cuda
