@@ -359,7 +359,7 @@ bool gemm_wgmma_enabled() {
 int gemm_wgmma_min_tokens() {
   static const int t = [] {
     const char* v = std::getenv("STRIDE_GEMM_WGMMA_MIN");
-    return v ? std::max(1, std::atoi(v)) : 33;
+    return v ? std::max(1, std::atoi(v)) : 9;
   }();
   return t;
 }

@@ -17,9 +17,11 @@
 // images once per product by a small kernel, one bulk copy per chunk) through an 8-stage mbarrier
 // ring; two consumer warpgroups read the weight fragments from shared memory into registers in
 // gemm_mma's k groups, run the wgmma on the images and keep gemm_mma's chains in four accumulators
-// each. On by default for steps of 33+ tokens (STRIDE_GEMM_WGMMA=0 turns it off). H100, 7B step ms,
+// each. On by default for steps of 9+ tokens (STRIDE_GEMM_WGMMA=0 turns it off). H100, 7B step ms,
 // M = 33 / 64 / 128: gemm_mma 13.51 / 16.24 / 31.40, this kernel 8.41 / 9.82 / 17.07 (weights by
-// 8-byte cp.async into an image for a shared-memory A, the form before: 11.02 / 12.30 / 23.07).
+// 8-byte cp.async into an image for a shared-memory A, the form before: 11.02 / 12.30 / 23.07); with
+// the tensor-core attention, M = 9 / 16 / 24 / 32: gemm_mma 7.71 / 8.01 / 9.14 / 9.86, this kernel
+// 7.36 / 7.53 / 7.17 / 7.35. Steps of up to 8 tokens keep the decode forms (8 tokens: 6.28).
 #pragma once
 #include "kernels/common.cuh"
 
@@ -30,7 +32,7 @@ bool gemm_wgmma_supported();
 // Whether plain products of larger steps take it: supported and not STRIDE_GEMM_WGMMA=0. Read once.
 bool gemm_wgmma_enabled();
 
-// Steps of at least this many tokens take it when enabled (STRIDE_GEMM_WGMMA_MIN, default 33).
+// Steps of at least this many tokens take it when enabled (STRIDE_GEMM_WGMMA_MIN, default 9).
 int gemm_wgmma_min_tokens();
 
 // The activation images live in scratch bound to the launch's stream (the caller owns it; bind
