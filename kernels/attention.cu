@@ -237,13 +237,7 @@ void launch_vpl(const AttentionArgs& a, KvLayer kv, cudaStream_t s) {
   // times and took 1.9x the time of 16 rows grouped), fewer when that would leave SMs idle (a
   // one-token decode step). Each head's arithmetic is the same either way, so the choice never
   // changes a result.
-  const int group = a.heads / a.kv_heads;
-  const int64_t grouped_blocks = int64_t(a.splits) * a.rows * a.kv_heads;
-  const int64_t want = 2 * int64_t(sm_count());
-  const int fill = grouped_blocks >= want ? 1 : int(std::min<int64_t>(group, (want + grouped_blocks - 1) / grouped_blocks));
-  // Equal shares where a group takes several blocks (6 heads: 3 + 3, not 4 + 2).
-  const int subgroups = std::max(fill, (group + kMaxGroup - 1) / kMaxGroup);
-  const int hpb = (group + subgroups - 1) / subgroups;
+  const int group = a.heads / a.kv_heads, hpb = heads_per_block(a, kMaxGroup);
   const int z = a.kv_heads * ((group + hpb - 1) / hpb);
   const auto chunks = [&](auto kernel) {
     launch_kernel("attention chunks", true, kernel, dim3(a.splits, a.rows, z), kWarps * 32, 0, s, a, kv, hpb);

@@ -2,12 +2,26 @@
 // rows' visible new keys, the merge of a row's chunk partials in increasing chunk order (by the
 // row's last chunk block, or by a kernel of its own). Include from .cu files only.
 #pragma once
+#include <algorithm>
 #include <cfloat>
 
 #include "kernels/attention.cuh"
 
 namespace stride::cuda {
 namespace {
+
+// Query heads of one kv head a block serves (at most `most`): the whole group where the launch then
+// has about two blocks per SM, else fewer, so that a short step (a one-token decode) still spreads
+// over the GPU; a group that takes several blocks is split into equal shares (6 heads: 3 + 3). Each
+// head's arithmetic is the same whatever the share, so the choice never changes a result.
+inline int heads_per_block(const AttentionArgs& a, int most) {
+  const int group = a.heads / a.kv_heads;
+  const int64_t grouped_blocks = int64_t(a.splits) * a.rows * a.kv_heads;
+  const int64_t want = 2 * int64_t(sm_count());
+  const int fill = grouped_blocks >= want ? 1 : int(std::min<int64_t>(group, (want + grouped_blocks - 1) / grouped_blocks));
+  const int blocks = std::max(fill, (group + most - 1) / most);
+  return (group + blocks - 1) / blocks;
+}
 
 constexpr int kMaxMaskedKeys = 2048;  // new tokens a masked launch may see (shared-memory list)
 

@@ -273,16 +273,9 @@ void launch_d(const AttentionArgs& given, KvLayer kv, cudaStream_t s) {
   // M=16 8.10 / 7.98, M=64 8.22 / 8.13; 1.5B M=8 2.02 / 2.06, M=64 5.82 / 5.73). Same arithmetic.
   AttentionArgs a = given;
   if (a.rows > kTicketRows) a.tickets = nullptr;
-  // Heads per tile: a kv head's whole group (up to 16) where that gives about two blocks per SM,
-  // else fewer, so that a short step (a one-token decode: 4 kv heads × 9 chunks at the 7B shape)
-  // still spreads over the GPU; the tiles' unused rows cost nothing that matters there. Each head's
-  // arithmetic is its own mma rows', so the choice never changes a result.
-  const int group = a.heads / a.kv_heads;
-  const int64_t grouped_blocks = int64_t(a.splits) * a.rows * a.kv_heads;
-  const int64_t want = 2 * int64_t(sm_count());
-  const int fill = grouped_blocks >= want ? 1 : int(std::min<int64_t>(group, (want + grouped_blocks - 1) / grouped_blocks));
-  const int tiles = std::max(fill, (group + kTile - 1) / kTile);
-  const int per_tile = (group + tiles - 1) / tiles;
+  // Heads per tile (heads_per_block): at a few rows fewer than the group, the tiles' unused rows
+  // costing nothing that matters there (a one-token 7B decode: 4 kv heads × 9 chunks).
+  const int group = a.heads / a.kv_heads, per_tile = heads_per_block(a, kTile);
   // Rows per tile: as many as fill its 16 rows where every row walks the same slots (no mask) and the
   // merge is a kernel of its own (a ticket belongs to one row); each then loads its K/V once for them.
   const int rows_per_tile = a.mask || a.tickets ? 1 : std::max(1, kTile / per_tile);
