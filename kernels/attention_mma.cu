@@ -25,7 +25,7 @@ __device__ __forceinline__ void ldmatrix_x4_trans(uint32_t addr, uint32_t& r0, u
                : "r"(addr));
 }
 
-// Splits v into bf16 hi (rounded) and lo (the rest, rounded), two values per word.
+// Splits a and b into bf16 hi (rounded) and lo (the rest, rounded), one word each (a in the low half).
 __device__ __forceinline__ void split_pair(float a, float b, uint32_t& hi, uint32_t& lo) {
   const __nv_bfloat162 h = __floats2bfloat162_rn(a, b);
   hi = *reinterpret_cast<const uint32_t*>(&h);
@@ -39,8 +39,8 @@ __device__ __forceinline__ void split_pair(float a, float b, uint32_t& hi, uint3
 // key count). Warp w takes the chunk's virtual slots c·64 + 16w .. + 15:
 //   S = q·Kᵀ (16 tile rows × 16 keys; k steps of 16 dims, q as hi then lo), masked to each row's keys;
 //   m = max S per tile row, p = exp(S - m), l = Σ p, O = P·V (P as hi then lo);
-// then warp 0 merges the warps in order (as attention.cu's blocks do) and writes the chunk's
-// partial per (row, head). Lane (g, q) holds tile rows g and g + 8; in the score product it holds dims
+// then the four warps merge the warps' states in warp order (as attention.cu's blocks do), each
+// for a quarter of the output columns, and write the chunk's partial per (row, head). Lane (g, q) holds tile rows g and g + 8; in the score product it holds dims
 // q·D/4 .. q·D/4 + D/4 - 1 of its two keys (g and 8 + g) and of its heads' q, step s taking dims
 // q·D/4 + 4s + {0, 1} as k {2q, 2q + 1} and + {2, 3} as k {2q + 8, 2q + 9} (each lane's bytes
 // contiguous; q and K use the same map, so each score is a plain dot product).
