@@ -196,9 +196,9 @@ __device__ __forceinline__ void chunk_partials(const AttentionArgs& a, const KvL
 #pragma unroll
       for (int v = 0; v < VPL; ++v) o[v] = fmaf(s_acc[w][g][lane * VPL + v], cw, o[v]);
     }
-    float* part = a.partials + ((int64_t(r) * a.heads + h0 + g) * a.splits + c) * (hd + 2);
+    float* part = a.partials + ((int64_t(r) * a.heads + h0 + g) * a.splits + c) * attention_partial_stride(hd);
 #pragma unroll
-    for (int v = 0; v < VPL; ++v) part[2 + lane * VPL + v] = o[v];
+    for (int v = 0; v < VPL; ++v) part[kPartialHead + lane * VPL + v] = o[v];
     if (lane == 0) {
       part[0] = gm;
       part[1] = gl;
@@ -246,7 +246,7 @@ void launch_vpl(const AttentionArgs& a, KvLayer kv, cudaStream_t s) {
   else if (hpb <= 2) chunks(attention_chunk_kernel<VPL, 2>);
   else chunks(attention_chunk_kernel<VPL, kMaxGroup>);
   if (!a.tickets)
-    launch_kernel("attention merge", true, attention_merge_kernel<VPL>, dim3(a.rows, a.heads), 32, 0, s, a);
+    launch_attention_merge<VPL>(a, s);
 }
 
 }  // namespace

@@ -50,9 +50,13 @@ struct AttentionArgs {
 
 // Number of chunks that cover `cache_len + key_limit` slots.
 inline int attention_splits(int cache_len, int key_limit, int chunk) { return (cache_len + key_limit + chunk - 1) / chunk; }
+// A chunk's partial state of one (row, head): max, sum, two unused floats, then head_dim output
+// floats (16-byte aligned, so that the output's 32-byte pieces are whole sectors).
+constexpr int kPartialHead = 4;
+constexpr int attention_partial_stride(int head_dim) { return head_dim + kPartialHead; }
 // Scratch floats the partial softmax states of one launch need.
 inline size_t attention_partial_floats(int rows, int heads, int head_dim, int splits) {
-  return size_t(rows) * heads * splits * (head_dim + 2);
+  return size_t(rows) * heads * splits * attention_partial_stride(head_dim);
 }
 
 inline size_t attention_ticket_count(int rows, int heads) { return size_t(rows) * heads; }

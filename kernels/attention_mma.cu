@@ -25,6 +25,13 @@ __device__ __forceinline__ void ldmatrix_x4_trans(uint32_t addr, uint32_t& r0, u
                : "r"(addr));
 }
 
+// The XOR of q's 16-byte unit u of tile pair p in shared memory: the eight lanes of a 16-byte load
+// phase (two pairs × four quad lanes, the same step) fall in eight different bank groups at D = 128.
+template <int D>
+__device__ __forceinline__ int q_swizzle(int p, int u) {
+  return ((u / (D / 16)) + 4 * (p & 1)) & 7;
+}
+
 // Splits a and b into bf16 hi (rounded) and lo (the rest, rounded), one word each (a in the low half).
 __device__ __forceinline__ void split_pair(float a, float b, uint32_t& hi, uint32_t& lo) {
   const __nv_bfloat162 h = __floats2bfloat162_rn(a, b);
@@ -231,7 +238,7 @@ __global__ void __launch_bounds__(kWarps * 32, 4) attention_mma_kernel(Attention
     for (int w = 0; w < kWarps; ++w) {
       const float lw = s_l[w][g + 8 * hh];
       cw[w][hh] = lw > 0.f ? __expf(s_m[w][g + 8 * hh] - gm[hh]) : 0.f;
-      if (lw > 0.f) gl[hh] += lw * cw[w][hh];
+      if (lw > 0.f) gl[hh] = fmaf(lw, cw[w][hh], gl[hh]);  // fmaf: the wide kernel's exact arithmetic
     }
   }
   constexpr int J = D / 32;  // n-tiles per merging warp
@@ -254,16 +261,241 @@ __global__ void __launch_bounds__(kWarps * 32, 4) attention_mma_kernel(Attention
 #pragma unroll
   for (int hh = 0; hh < 2; ++hh) {
     if (c0 >= ptotal[hh]) continue;  // no such row, or the chunk is past its keys
-    float* part = a.partials + ((int64_t(prow[hh]) * a.heads + phead[hh]) * a.splits + c) * (D + 2);
+    float* part = a.partials + ((int64_t(prow[hh]) * a.heads + phead[hh]) * a.splits + c) * attention_partial_stride(D);
 #pragma unroll
     for (int jj = 0; jj < J; ++jj)
-      *reinterpret_cast<float2*>(part + 2 + 8 * (warp * J + jj) + 2 * q) = make_float2(out[jj][2 * hh], out[jj][2 * hh + 1]);
+      *reinterpret_cast<float2*>(part + kPartialHead + 8 * (warp * J + jj) + 2 * q) = make_float2(out[jj][2 * hh], out[jj][2 * hh + 1]);
     if (warp == 0 && q == 0) {
       part[0] = gm[hh];
       part[1] = gl[hh];
     }
   }
   merge_if_last<D / 32>(a, rt, h0, gn, total);
+}
+
+
+// Wide blocks, for launches of many rows without a mask: the kWarps tiles of a block (warp w takes
+// tile blockIdx.y·kWarps + w, R rows × gn heads of kv head kvh) share one chunk's K/V in shared
+// memory, and each warp walks all four 16-slot groups of the chunk for its own tile. Group by group
+// its arithmetic is attention_mma_kernel's warp's (the same scores, softmax and P·V from zero, in the
+// same lanes), and the groups are merged as that kernel merges its warps (in group order, the same
+// fmaf chain), so every pair's partial is bit-identical to the one-warp-per-group kernel's: the
+// chunk's K/V are loaded once per four tiles instead of once per tile, and the block-wide merge
+// through shared memory is gone. q comes through shared memory with the late K/V (one round trip).
+constexpr int kWideColumns = 32;  // output columns per P·V pass (registers: the accumulators of one pass)
+// Launches of at least this many rows without a mask take the wide blocks. H100, 7B step ms, one
+// block per tile / wide: M = 9 7.39 / 7.43, 16 7.57 / 7.55, 32 7.37 / 7.30, 64 8.06 / 7.74 (before
+// the aligned partials), 128 13.30 / 12.70.
+constexpr int kWideRows = 16;
+
+template <int D>
+constexpr size_t wide_smem_bytes() {
+  return size_t(kWarps) * 2 * kKeys * (2 * D + 16) + size_t(kWarps) * kTile * D * sizeof(float);
+}
+
+template <int D>
+__global__ void __launch_bounds__(kWarps * 32, 2) attention_mma_wide_kernel(AttentionArgs a, KvLayer kv, int per_tile,
+                                                                            int rows_per_tile) {
+  constexpr int QD = D / 4, S = D / 16, RU = D / 16, ROW = 2 * D + 16, DC = kWideColumns;
+  static_assert(D % DC == 0, "whole passes");
+  extern __shared__ __align__(16) uint8_t s_dyn[];
+  const uint32_t s_kv = smem_addr(s_dyn);  // group w's K rows at w·2·kKeys·ROW, then its V rows
+  float* s_q = reinterpret_cast<float*>(s_dyn + kWarps * 2 * kKeys * ROW);  // each warp's tile's q rows
+  const int c = blockIdx.x, R = rows_per_tile;
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, q = lane & 3;
+  const int group = a.heads / a.kv_heads, tiles = (group + per_tile - 1) / per_tile;
+  const int kvh = blockIdx.z / tiles, h0 = kvh * group + (blockIdx.z % tiles) * per_tile;
+  const int gn = min(per_tile, kvh * group + group - h0);
+  const int rt = blockIdx.y * kWarps + warp;
+  const int cache_len = a.cache_len_dev ? *a.cache_len_dev : a.cache_len;
+  // The block's slots: those of its last row (no mask: every row walks the same slots).
+  const int last = min(a.rows - 1, (blockIdx.y + 1) * kWarps * R - 1);
+  const int total = cache_len + min(a.key_limit, a.first_row + last + 1);
+  int prow[2], phead[2], ptotal[2];
+#pragma unroll
+  for (int hh = 0; hh < 2; ++hh) {
+    const int p = g + 8 * hh, rr = rt * R + p / per_tile;
+    phead[hh] = h0 + p % per_tile;
+    prow[hh] = rr;
+    const bool on = p / per_tile < R && rr < a.rows && p % per_tile < gn;
+    ptotal[hh] = on ? cache_len + min(a.key_limit, a.first_row + rr + 1) : 0;
+  }
+  const int c0 = c * kChunk;
+  if (c0 >= total) {
+    pdl_wait_then_release();
+    return;
+  }
+  // Warp w copies group w's K/V rows (slot c0 + 16w + lane / 2, half a row per lane), as the narrow
+  // kernel's warp w does; committed slots before the PDL wait, this step's tokens after it.
+  const int bshift = __ffs(kv.block_size) - 1;
+  const int64_t kv_width = int64_t(a.kv_heads) * D;
+  const int vs = c0 + warp * kKeys + (lane >> 1);
+  const int64_t row = vs < total ? (int64_t(kv.block_table[vs >> bshift]) * kv.block_size + (vs & (kv.block_size - 1))) *
+                                           kv_width + kvh * D
+                                 : 0;
+  const uint32_t kbase = s_kv + warp * 2 * kKeys * ROW, dst = (lane >> 1) * ROW + (lane & 1) * RU * 16;
+  const bf16 *ksrc = kv.k + row + (lane & 1) * RU * 8, *vsrc = kv.v + row + (lane & 1) * RU * 8;
+  auto load = [&](bool early) {
+    if (early == (vs < total && vs < cache_len)) {
+#pragma unroll
+      for (int u = 0; u < RU; ++u) {
+        cp_async16(kbase + dst + u * 16, ksrc + u * 8, vs < total);
+        cp_async16(kbase + kKeys * ROW + dst + u * 16, vsrc + u * 8, vs < total);
+      }
+    }
+  };
+  load(true);
+  pdl_wait_then_release();
+  load(false);
+  // The warp's tile's q rows: unit u of pair p at u ^ q_swizzle(p, u). Lane p < 16 finds pair p's
+  // row (-1: no such pair), then the warp copies a pair per round (no division in the loop).
+  float* sq = s_q + warp * kTile * D;
+  int qoff = -1;
+  if (lane < kTile) {
+    const int rr = rt * R + lane / per_tile;
+    if (lane / per_tile < R && rr < a.rows && lane % per_tile < gn) qoff = (rr * a.heads + h0 + lane % per_tile) * D;
+  }
+#pragma unroll
+  for (int p = 0; p < kTile; ++p) {
+    const int off = __shfl_sync(0xffffffffu, qoff, p);
+    if (lane < D / 4)
+      cp_async16(smem_addr(sq + p * D + 4 * (lane ^ q_swizzle<D>(p, lane))), a.q + max(off, 0) + 4 * lane, off >= 0);
+  }
+  cp_async_commit();
+  cp_async_wait<0>();
+  __syncthreads();
+  if (rt * R >= a.rows) return;  // a tile past the launch's rows (after the block's last barrier)
+
+  // Scores of the four groups: sc[w][n] as the narrow kernel's warp w holds them.
+  const bool on[2] = {ptotal[0] > 0, ptotal[1] > 0};
+  float sc[kWarps][2][4] = {};
+#pragma unroll
+  for (int s = 0; s < S; ++s) {
+    uint32_t qh[4], ql[4];
+#pragma unroll
+    for (int hh = 0; hh < 2; ++hh) {
+      const int p = g + 8 * hh, u = q * (QD / 4) + s;
+      float4 x = on[hh] ? *reinterpret_cast<const float4*>(sq + p * D + 4 * (u ^ q_swizzle<D>(p, u)))
+                        : make_float4(0.f, 0.f, 0.f, 0.f);
+      x.x *= a.scale, x.y *= a.scale, x.z *= a.scale, x.w *= a.scale;
+      split_pair(x.x, x.y, qh[hh], ql[hh]);
+      split_pair(x.z, x.w, qh[2 + hh], ql[2 + hh]);
+    }
+#pragma unroll
+    for (int w = 0; w < kWarps; ++w)
+#pragma unroll
+      for (int n = 0; n < 2; ++n) {
+        uint32_t b0, b1;
+        asm volatile("ld.shared.v2.u32 {%0, %1}, [%2];\n"
+                     : "=r"(b0), "=r"(b1)
+                     : "r"(s_kv + w * 2 * kKeys * ROW + (8 * n + g) * ROW + q * QD * 2 + 8 * s));
+        mma_bf16(sc[w][n], qh[0], qh[1], qh[2], qh[3], b0, b1);
+        mma_bf16(sc[w][n], ql[0], ql[1], ql[2], ql[3], b0, b1);
+      }
+  }
+  // Each group's softmax state and P fragments (the narrow kernel's per-warp code).
+  float m[kWarps][2], l[kWarps][2];
+  uint32_t ph[kWarps][4], pl[kWarps][4];
+#pragma unroll
+  for (int w = 0; w < kWarps; ++w) {
+    const int v0 = c0 + w * kKeys;
+    bool ok[2][2][2];
+#pragma unroll
+    for (int hh = 0; hh < 2; ++hh)
+#pragma unroll
+      for (int n = 0; n < 2; ++n)
+#pragma unroll
+        for (int e = 0; e < 2; ++e) ok[hh][n][e] = v0 + 8 * n + 2 * q + e < ptotal[hh];
+#pragma unroll
+    for (int hh = 0; hh < 2; ++hh) {
+      m[w][hh] = -FLT_MAX;
+#pragma unroll
+      for (int n = 0; n < 2; ++n)
+#pragma unroll
+        for (int e = 0; e < 2; ++e)
+          if (ok[hh][n][e]) m[w][hh] = fmaxf(m[w][hh], sc[w][n][2 * hh + e]);
+      m[w][hh] = fmaxf(m[w][hh], __shfl_xor_sync(0xffffffffu, m[w][hh], 1));
+      m[w][hh] = fmaxf(m[w][hh], __shfl_xor_sync(0xffffffffu, m[w][hh], 2));
+    }
+    float pr[2][4];
+#pragma unroll
+    for (int n = 0; n < 2; ++n)
+#pragma unroll
+      for (int v = 0; v < 4; ++v) pr[n][v] = ok[v >> 1][n][v & 1] ? __expf(sc[w][n][v] - m[w][v >> 1]) : 0.f;
+#pragma unroll
+    for (int hh = 0; hh < 2; ++hh) {
+      l[w][hh] = (pr[0][2 * hh] + pr[0][2 * hh + 1]) + (pr[1][2 * hh] + pr[1][2 * hh + 1]);
+      l[w][hh] += __shfl_xor_sync(0xffffffffu, l[w][hh], 1);
+      l[w][hh] += __shfl_xor_sync(0xffffffffu, l[w][hh], 2);
+    }
+    split_pair(pr[0][0], pr[0][1], ph[w][0], pl[w][0]);
+    split_pair(pr[0][2], pr[0][3], ph[w][1], pl[w][1]);
+    split_pair(pr[1][0], pr[1][1], ph[w][2], pl[w][2]);
+    split_pair(pr[1][2], pr[1][3], ph[w][3], pl[w][3]);
+  }
+  // The groups' merge weights, as the narrow kernel's merge computes them.
+  float gm[2], gl[2] = {0.f, 0.f}, cw[kWarps][2];
+#pragma unroll
+  for (int hh = 0; hh < 2; ++hh) {
+    gm[hh] = -FLT_MAX;
+#pragma unroll
+    for (int w = 0; w < kWarps; ++w)
+      if (l[w][hh] > 0.f) gm[hh] = fmaxf(gm[hh], m[w][hh]);
+#pragma unroll
+    for (int w = 0; w < kWarps; ++w) {
+      cw[w][hh] = l[w][hh] > 0.f ? __expf(m[w][hh] - gm[hh]) : 0.f;
+      if (l[w][hh] > 0.f) gl[hh] = fmaf(l[w][hh], cw[w][hh], gl[hh]);
+    }
+  }
+  float* part[2];
+#pragma unroll
+  for (int hh = 0; hh < 2; ++hh)
+    part[hh] = a.partials + ((int64_t(prow[hh]) * a.heads + phead[hh]) * a.splits + c) * attention_partial_stride(D);
+  // P·V in passes of DC columns: each group's product from zero, then folded into the pass's output
+  // in group order.
+  const uint32_t voff = kKeys * ROW + ((lane & 7) + ((lane >> 3) & 1) * 8) * ROW + (lane >> 4) * 16;
+#pragma unroll
+  for (int cb = 0; cb < D / DC; ++cb) {
+    float out[DC / 8][4] = {};
+#pragma unroll
+    for (int w = 0; w < kWarps; ++w) {
+      float o[DC / 8][4] = {};
+#pragma unroll
+      for (int j2 = 0; j2 < DC / 16; ++j2) {
+        uint32_t b00, b01, b10, b11;
+        ldmatrix_x4_trans(s_kv + w * 2 * kKeys * ROW + voff + (cb * (DC / 16) + j2) * 32, b00, b01, b10, b11);
+        mma_bf16(o[2 * j2], ph[w][0], ph[w][1], ph[w][2], ph[w][3], b00, b01);
+        mma_bf16(o[2 * j2], pl[w][0], pl[w][1], pl[w][2], pl[w][3], b00, b01);
+        mma_bf16(o[2 * j2 + 1], ph[w][0], ph[w][1], ph[w][2], ph[w][3], b10, b11);
+        mma_bf16(o[2 * j2 + 1], pl[w][0], pl[w][1], pl[w][2], pl[w][3], b10, b11);
+      }
+#pragma unroll
+      for (int jj = 0; jj < DC / 8; ++jj) {
+        if (l[w][0] > 0.f) {
+          out[jj][0] = fmaf(o[jj][0], cw[w][0], out[jj][0]);
+          out[jj][1] = fmaf(o[jj][1], cw[w][0], out[jj][1]);
+        }
+        if (l[w][1] > 0.f) {
+          out[jj][2] = fmaf(o[jj][2], cw[w][1], out[jj][2]);
+          out[jj][3] = fmaf(o[jj][3], cw[w][1], out[jj][3]);
+        }
+      }
+    }
+#pragma unroll
+    for (int hh = 0; hh < 2; ++hh) {
+      if (c0 >= ptotal[hh]) continue;
+#pragma unroll
+      for (int jj = 0; jj < DC / 8; ++jj)
+        *reinterpret_cast<float2*>(part[hh] + kPartialHead + 8 * (cb * (DC / 8) + jj) + 2 * q) =
+            make_float2(out[jj][2 * hh], out[jj][2 * hh + 1]);
+    }
+  }
+#pragma unroll
+  for (int hh = 0; hh < 2; ++hh)
+    if (q == 0 && c0 < ptotal[hh]) {
+      part[hh][0] = gm[hh];
+      part[hh][1] = gl[hh];
+    }
 }
 
 template <int D>
@@ -273,6 +505,25 @@ void launch_d(const AttentionArgs& given, KvLayer kv, cudaStream_t s) {
   // M=16 8.10 / 7.98, M=64 8.22 / 8.13; 1.5B M=8 2.02 / 2.06, M=64 5.82 / 5.73). Same arithmetic.
   AttentionArgs a = given;
   if (a.rows > kTicketRows) a.tickets = nullptr;
+  if (!a.mask && a.rows >= kWideRows) {
+    // Wide blocks: whole head groups per tile where they fit (tiles never mix kv heads), as many rows
+    // as fill the tile's 16 pairs.
+    const int group = a.heads / a.kv_heads, per_tile = (group + (group + kTile - 1) / kTile - 1) / ((group + kTile - 1) / kTile);
+    const int rows_per_tile = std::max(1, kTile / per_tile), tiles = (a.rows + rows_per_tile - 1) / rows_per_tile;
+    constexpr size_t smem = wide_smem_bytes<D>();
+    static const cudaError_t attr =
+        cudaFuncSetAttribute(attention_mma_wide_kernel<D>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem));
+    if (attr != cudaSuccess) {
+      cudaGetLastError();
+      throw Error(std::string("attention mma (wide): shared memory of ") + std::to_string(smem) + " bytes refused: " +
+                  cudaGetErrorString(attr));
+    }
+    launch_kernel("attention mma (wide)", true, attention_mma_wide_kernel<D>,
+                  dim3(a.splits, (tiles + kWarps - 1) / kWarps, a.kv_heads * ((group + per_tile - 1) / per_tile)),
+                  kWarps * 32, smem, s, a, kv, per_tile, rows_per_tile);
+    launch_attention_merge<D / 32>(a, s);
+    return;
+  }
   // Heads per tile (heads_per_block): at a few rows fewer than the group, the tiles' unused rows
   // costing nothing that matters there (a one-token 7B decode: 4 kv heads × 9 chunks).
   const int group = a.heads / a.kv_heads, per_tile = heads_per_block(a, kTile);
@@ -284,7 +535,7 @@ void launch_d(const AttentionArgs& given, KvLayer kv, cudaStream_t s) {
                      a.kv_heads * ((group + per_tile - 1) / per_tile)),
                 kWarps * 32, 0, s, a, kv, per_tile, rows_per_tile);
   if (!a.tickets)
-    launch_kernel("attention merge", true, attention_merge_kernel<D / 32>, dim3(a.rows, a.heads), 32, 0, s, a);
+    launch_attention_merge<D / 32>(a, s);
 }
 
 }  // namespace

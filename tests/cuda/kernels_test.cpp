@@ -175,7 +175,10 @@ TEST(CudaKernels, PagedAttentionWithMaskMatchesReference) {
   // head tiles of the tensor-core kernel, the last one ragged).
   for (const auto& [H, KV, hd] :
        std::vector<std::tuple<int, int, int>>{{4, 2, 64}, {12, 1, 64}, {28, 4, 128}, {6, 2, 96}, {34, 1, 32}}) {
-  const int cache_len = 37, n = H >= 12 ? 20 : 9, B = 16;  // 20 rows: grouped heads per block
+  // 17 or 20 rows: grouped heads per block, and the tensor-core kernel's wide blocks for causal
+  // launches (each row alone takes the one-block-per-tile form: the invariance check compares the
+  // two); 165 committed slots: several 64-slot chunks, the last ones shared by committed and new keys.
+  const int cache_len = 165, n = H >= 12 ? 20 : 17, B = 16;
   const int slots = cache_len + n, blocks = (slots + B - 1) / B;
   // Physical blocks in shuffled order: the table must be honoured.
   std::vector<int32_t> table(blocks);
