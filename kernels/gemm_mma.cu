@@ -517,6 +517,15 @@ void launch_form(const float* x, int m, int k, const bf16* w, int n, float* y, c
   launch<NT, MT, U, CK, SPLIT, IN, ADD, false, PAIR>(x, m, k, w, n, y, s, e.norm, e.eps, e.ep);
 }
 
+}  // namespace
+
+bool gemm_mma_takes_wgmma(int m, int k, int n, cudaStream_t s) {
+  // Every chain has a chunk in each k slice: launch_gemm_wgmma's condition.
+  return m >= gemm_wgmma_min_tokens() && gemm_wgmma_enabled() && gemm_mma_chunk(k) == 64 &&
+         gemm_wgmma_ready(s, m, k) && k / 64 / gemm_mma_slices(n, k, 64) >= 8;
+}
+
+namespace {
 // Products with fewer k chunks than warps (see THIN). Each warp has all of k, so a round loads
 // them all (at most 7): U = 2 for 64-wide chunks, 4 for 32-wide. The row tile plays no part in the
 // order. Token tiles: the few-block products (latency-bound) take one group of 8 up to 16 tokens, so
@@ -607,12 +616,9 @@ void launch_tiles(const float* x, int m, int k, const bf16* w, int n, float* y, 
   }
   if constexpr (kBase && CK == 64 && PAIR == kPairNone) {
     // Larger plain steps on Hopper: the warpgroup form, same bits (gemm_wgmma.cuh).
-    if (nt == 0 && m >= gemm_wgmma_min_tokens() && gemm_wgmma_enabled() && gemm_wgmma_ready(s, m, k)) {
-      const int slices = gemm_mma_slices(n, k, CK);
-      if (k / CK / slices >= 8) {  // every chain has a chunk (launch_gemm_wgmma's condition)
-        launch_gemm_wgmma(x, SPLIT, m, k, w, n, y, slices, s);
-        return;
-      }
+    if (nt == 0 && gemm_mma_takes_wgmma(m, k, n, s)) {
+      launch_gemm_wgmma(x, SPLIT, m, k, w, n, y, gemm_mma_slices(n, k, CK), s);
+      return;
     }
   }
   if (nt == 0 && m <= 8) {

@@ -37,6 +37,9 @@ void launch_gemm_mma_chunk(const float* x, bool split, int chunk_k, int m, int k
                            cudaStream_t s);
 
 constexpr int kGemmMmaMaxTokens = 128;
+// Whether launch_gemm_mma hands a plain product of m tokens (k, n rows) on stream s to the Hopper
+// warpgroup form (gemm_wgmma.cuh: steps of gemm_wgmma_min_tokens() or more, its scratch bound to s).
+bool gemm_mma_takes_wgmma(int m, int k, int n, cudaStream_t s);
 // The same with an explicit tile (tests and benchmarks): nt token tiles of 8 (1, 2, 4, 8) and mt
 // row tiles of 16 (1, 2, 4; not 8x4) per block. The tile never changes a result.
 void launch_gemm_mma_tiled(const float* x, bool split, int m, int k, const bf16* w, int n, float* y, int nt, int mt,
@@ -76,6 +79,10 @@ struct GemmNorm {
 // op's loads and stores) is a serial tail repeated over several waves of blocks, and the separate
 // kernels measured faster (H100, --step-costs, 7B M=64 16.45 -> 17.06 ms with these epilogues;
 // M=1 and M=16 the same or faster at every shape: tiny M=1 0.233 -> 0.212 ms, 0.5B 1.057 -> 0.978).
+// Plain products the warpgroup form takes (gemm_mma_takes_wgmma) keep the separate kernels too: its
+// plain product and qkv_rope / SwiGLU beat these epilogues (7B M=9 / 16: 7.30 / 7.38 -> 6.89 / 6.89
+// ms), and an epilogue of its own measured slower still (a serial tail in one block per SM:
+// gate/up 3.25 -> 3.54 ms per 64-token step, q/k/v 0.55 -> 0.80).
 constexpr int kGemmEpilogueMaxTokens = 16;
 // SwiGLU: w = [gate; up] (n rows, n/2 of each, n/2 a multiple of 8), y [m, n/2] = silu(gate)·up
 // (swiglu.cu; w-wide group: all n rows).

@@ -534,10 +534,13 @@ class CudaBackend final : public Backend {
     // Decode and verification steps of up to 16 tokens end their q/k/v and gate/up products in
     // qkv_rope and SwiGLU (gemm_mma.cuh: two launches per layer fewer, same bits, so a token's
     // logits do not depend on which path its step took; STRIDE_CUDA_EPILOGUES=0 turns it off).
+    // Unfolded products that the warpgroup form takes keep the separate kernels (faster, gemm_mma.cuh).
     const bool mma = invariant && m <= kGemmEpilogueMaxTokens && mode_ != MatmulMode::Gemv && epilogues_ &&
                      gemm_mma_supports(h);
-    const bool qkv_epilogue = mma && hd % 16 == 0;
-    const bool swiglu_epilogue = mma && inter % 8 == 0 && gemm_mma_supports(inter);
+    const int qkv_rows = (cfg_.num_heads + 2 * cfg_.num_kv_heads) * hd;
+    const bool qkv_epilogue = mma && hd % 16 == 0 && (fold || !gemm_mma_takes_wgmma(m, h, qkv_rows, s));
+    const bool swiglu_epilogue = mma && inter % 8 == 0 && gemm_mma_supports(inter) &&
+                                 (fold || !gemm_mma_takes_wgmma(m, h, 2 * inter, s));
     if (fold) {
       run_folded_layers(m, i0, len_dev, split, qkv_epilogue, swiglu_epilogue, in, n, i1);
     } else {
