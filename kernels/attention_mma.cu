@@ -40,6 +40,122 @@ __device__ __forceinline__ void split_pair(float a, float b, uint32_t& hi, uint3
   lo = pack_bf16(a - f.x, b - f.y);
 }
 
+// The pieces of a warp's work on one 16-key group that both kernels below run, so that the wide
+// blocks' arithmetic is the one-block-per-tile kernel's by construction.
+//
+// q's fragments of k step s for tile rows g (x0, dims q·D/4 + 4s .. + 3) and g + 8 (x1), scaled and
+// split into bf16 hi and lo.
+__device__ __forceinline__ void q_fragments(float4 x0, float4 x1, float scale, uint32_t (&qh)[4], uint32_t (&ql)[4]) {
+  const float4 x[2] = {x0, x1};
+#pragma unroll
+  for (int hh = 0; hh < 2; ++hh) {
+    const float4 v = make_float4(x[hh].x * scale, x[hh].y * scale, x[hh].z * scale, x[hh].w * scale);
+    split_pair(v.x, v.y, qh[hh], ql[hh]);          // k 2q, 2q + 1
+    split_pair(v.z, v.w, qh[2 + hh], ql[2 + hh]);  // k 2q + 8, 2q + 9
+  }
+}
+
+// k step s of the group's scores: sc[n] += q · K of keys 8n + g (the group's K rows at kbase, ROW
+// bytes apart; dims q·D/4 + 4s .. + 3), q hi then lo.
+template <int D>
+__device__ __forceinline__ void score_step(float (&sc)[2][4], uint32_t kbase, int g, int q, int s,
+                                           const uint32_t (&qh)[4], const uint32_t (&ql)[4]) {
+  constexpr int ROW = 2 * D + 16;
+#pragma unroll
+  for (int n = 0; n < 2; ++n) {
+    uint32_t b0, b1;
+    asm volatile("ld.shared.v2.u32 {%0, %1}, [%2];\n"
+                 : "=r"(b0), "=r"(b1)
+                 : "r"(kbase + (8 * n + g) * ROW + q * (D / 4) * 2 + 8 * s));
+    mma_bf16(sc[n], qh[0], qh[1], qh[2], qh[3], b0, b1);
+    mma_bf16(sc[n], ql[0], ql[1], ql[2], ql[3], b0, b1);
+  }
+}
+
+// Softmax state of a group whose first virtual slot is v0, per tile row (g, g + 8; ptotal: its key
+// count): max and sum over the lane's four keys, then the quad's (xor 1, xor 2: every lane of the
+// quad gets the same value); P as the A fragment of P·V (k = the group's 16 keys), hi then lo.
+__device__ __forceinline__ void group_softmax(const float (&sc)[2][4], int v0, const int (&ptotal)[2], int q,
+                                              float (&m)[2], float (&l)[2], uint32_t (&ph)[4], uint32_t (&pl)[4]) {
+  bool ok[2][2][2];  // [tile row g, g + 8][n][e]: key 8n + 2q + e is one of the row's
+#pragma unroll
+  for (int hh = 0; hh < 2; ++hh)
+#pragma unroll
+    for (int n = 0; n < 2; ++n)
+#pragma unroll
+      for (int e = 0; e < 2; ++e) ok[hh][n][e] = v0 + 8 * n + 2 * q + e < ptotal[hh];
+#pragma unroll
+  for (int hh = 0; hh < 2; ++hh) {
+    m[hh] = -FLT_MAX;
+#pragma unroll
+    for (int n = 0; n < 2; ++n)
+#pragma unroll
+      for (int e = 0; e < 2; ++e)
+        if (ok[hh][n][e]) m[hh] = fmaxf(m[hh], sc[n][2 * hh + e]);
+    m[hh] = fmaxf(m[hh], __shfl_xor_sync(0xffffffffu, m[hh], 1));
+    m[hh] = fmaxf(m[hh], __shfl_xor_sync(0xffffffffu, m[hh], 2));
+  }
+  float pr[2][4];
+#pragma unroll
+  for (int n = 0; n < 2; ++n)
+#pragma unroll
+    for (int v = 0; v < 4; ++v) pr[n][v] = ok[v >> 1][n][v & 1] ? __expf(sc[n][v] - m[v >> 1]) : 0.f;
+#pragma unroll
+  for (int hh = 0; hh < 2; ++hh) {
+    l[hh] = (pr[0][2 * hh] + pr[0][2 * hh + 1]) + (pr[1][2 * hh] + pr[1][2 * hh + 1]);
+    l[hh] += __shfl_xor_sync(0xffffffffu, l[hh], 1);
+    l[hh] += __shfl_xor_sync(0xffffffffu, l[hh], 2);
+  }
+  split_pair(pr[0][0], pr[0][1], ph[0], pl[0]);  // head g, keys 2q, 2q + 1
+  split_pair(pr[0][2], pr[0][3], ph[1], pl[1]);  // head g + 8
+  split_pair(pr[1][0], pr[1][1], ph[2], pl[2]);  // head g, keys 8 + 2q, 8 + 2q + 1
+  split_pair(pr[1][2], pr[1][3], ph[3], pl[3]);  // head g + 8
+}
+
+// Dims 16j .. 16j + 15 of a group's P·V: o0 (dims + 0..7) and o1 (+ 8..15) += P · V, V's B fragments
+// by a transposing load at vaddr (matrices keys 0-7 | 8-15 × dims + 0..7 | + 8..15), P hi then lo.
+__device__ __forceinline__ void pv_step(float (&o0)[4], float (&o1)[4], uint32_t vaddr, const uint32_t (&ph)[4],
+                                        const uint32_t (&pl)[4]) {
+  uint32_t b00, b01, b10, b11;
+  ldmatrix_x4_trans(vaddr, b00, b01, b10, b11);
+  mma_bf16(o0, ph[0], ph[1], ph[2], ph[3], b00, b01);
+  mma_bf16(o0, pl[0], pl[1], pl[2], pl[3], b00, b01);
+  mma_bf16(o1, ph[0], ph[1], ph[2], ph[3], b10, b11);
+  mma_bf16(o1, pl[0], pl[1], pl[2], pl[3], b10, b11);
+}
+
+// The groups' merge weights per tile row: the maximum over the groups with keys (l > 0), each
+// group's weight exp(m_w - max), and the sum Σ l_w · weight in increasing w.
+__device__ __forceinline__ void merge_weights(const float (&m)[kWarps][2], const float (&l)[kWarps][2], float (&gm)[2],
+                                              float (&gl)[2], float (&cw)[kWarps][2]) {
+#pragma unroll
+  for (int hh = 0; hh < 2; ++hh) {
+    gm[hh] = -FLT_MAX;
+    gl[hh] = 0.f;
+#pragma unroll
+    for (int w = 0; w < kWarps; ++w)
+      if (l[w][hh] > 0.f) gm[hh] = fmaxf(gm[hh], m[w][hh]);
+#pragma unroll
+    for (int w = 0; w < kWarps; ++w) {
+      cw[w][hh] = l[w][hh] > 0.f ? __expf(m[w][hh] - gm[hh]) : 0.f;
+      if (l[w][hh] > 0.f) gl[hh] = fmaf(l[w][hh], cw[w][hh], gl[hh]);
+    }
+  }
+}
+
+// out += a group's output fragment o (rows g: o[0..1], g + 8: o[2..3]) weighted by its cw, for the
+// rows where the group has keys.
+__device__ __forceinline__ void fold_group(float (&out)[4], float4 o, const float (&cw)[2], const float (&l)[2]) {
+  if (l[0] > 0.f) {
+    out[0] = fmaf(o.x, cw[0], out[0]);
+    out[1] = fmaf(o.y, cw[0], out[1]);
+  }
+  if (l[1] > 0.f) {
+    out[2] = fmaf(o.z, cw[1], out[2]);
+    out[3] = fmaf(o.w, cw[1], out[3]);
+  }
+}
+
 // Block (chunk c, query rows rt·R .. rt·R + R - 1, z = kv head × head tile): query heads h0 .. h0 +
 // gn - 1 of kv head kvh for each of its R rows; tile row p (< 16) is row rt·R + p / per_tile, head
 // h0 + p % per_tile. R > 1 only without a mask (every row walks the same slots, each up to its own
@@ -142,73 +258,17 @@ __global__ void __launch_bounds__(kWarps * 32, 4) attention_mma_kernel(Attention
 #pragma unroll
     for (int s = 0; s < S; ++s) {
       uint32_t qh[4], ql[4];
-#pragma unroll
-      for (int hh = 0; hh < 2; ++hh) {
-        float4 x = on[hh] ? src[hh][s] : make_float4(0.f, 0.f, 0.f, 0.f);
-        x.x *= a.scale, x.y *= a.scale, x.z *= a.scale, x.w *= a.scale;
-        split_pair(x.x, x.y, qh[hh], ql[hh]);          // k 2q, 2q + 1
-        split_pair(x.z, x.w, qh[2 + hh], ql[2 + hh]);  // k 2q + 8, 2q + 9
-      }
-#pragma unroll
-      for (int n = 0; n < 2; ++n) {
-        // Key 8n + g, dims q·D/4 + 4s .. + 3.
-        uint32_t b0, b1;
-        asm volatile("ld.shared.v2.u32 {%0, %1}, [%2];\n"
-                     : "=r"(b0), "=r"(b1)
-                     : "r"(kbase + (8 * n + g) * ROW + q * QD * 2 + 8 * s));
-        mma_bf16(sc[n], qh[0], qh[1], qh[2], qh[3], b0, b1);
-        mma_bf16(sc[n], ql[0], ql[1], ql[2], ql[3], b0, b1);
-      }
+      const float4 zero = make_float4(0.f, 0.f, 0.f, 0.f);
+      q_fragments(on[0] ? src[0][s] : zero, on[1] ? src[1][s] : zero, a.scale, qh, ql);
+      score_step<D>(sc, kbase, g, q, s, qh, ql);
     }
-    // Softmax of the warp's keys per head: max and sum over the lane's four keys, then the quad's
-    // (xor 1, xor 2: every lane of the quad gets the same value).
-    bool ok[2][2][2];  // [tile row g, g + 8][n][e]: key 8n + 2q + e is one of the row's
-#pragma unroll
-    for (int hh = 0; hh < 2; ++hh)
-#pragma unroll
-      for (int n = 0; n < 2; ++n)
-#pragma unroll
-        for (int e = 0; e < 2; ++e) ok[hh][n][e] = v0 + 8 * n + 2 * q + e < ptotal[hh];
-#pragma unroll
-    for (int hh = 0; hh < 2; ++hh) {
-#pragma unroll
-      for (int n = 0; n < 2; ++n)
-#pragma unroll
-        for (int e = 0; e < 2; ++e)
-          if (ok[hh][n][e]) m[hh] = fmaxf(m[hh], sc[n][2 * hh + e]);
-      m[hh] = fmaxf(m[hh], __shfl_xor_sync(0xffffffffu, m[hh], 1));
-      m[hh] = fmaxf(m[hh], __shfl_xor_sync(0xffffffffu, m[hh], 2));
-    }
-    float pr[2][4];
-#pragma unroll
-    for (int n = 0; n < 2; ++n)
-#pragma unroll
-      for (int v = 0; v < 4; ++v) pr[n][v] = ok[v >> 1][n][v & 1] ? __expf(sc[n][v] - m[v >> 1]) : 0.f;
-#pragma unroll
-    for (int hh = 0; hh < 2; ++hh) {
-      l[hh] = (pr[0][2 * hh] + pr[0][2 * hh + 1]) + (pr[1][2 * hh] + pr[1][2 * hh + 1]);
-      l[hh] += __shfl_xor_sync(0xffffffffu, l[hh], 1);
-      l[hh] += __shfl_xor_sync(0xffffffffu, l[hh], 2);
-    }
-    // P as the A fragment of P·V (k = the warp's 16 keys), hi then lo.
     uint32_t ph[4], pl[4];
-    split_pair(pr[0][0], pr[0][1], ph[0], pl[0]);  // head g, keys 2q, 2q + 1
-    split_pair(pr[0][2], pr[0][3], ph[1], pl[1]);  // head g + 8
-    split_pair(pr[1][0], pr[1][1], ph[2], pl[2]);  // head g, keys 8 + 2q, 8 + 2q + 1
-    split_pair(pr[1][2], pr[1][3], ph[3], pl[3]);  // head g + 8
+    group_softmax(sc, v0, ptotal, q, m, l, ph, pl);
 #pragma unroll
     for (int j = 0; j < D / 8; ++j) o[j][0] = o[j][1] = o[j][2] = o[j][3] = 0.f;
-    // V's B fragments by transposing loads: matrices (keys 0-7 | 8-15) × (dims 16j .. + 7 | + 8 .. + 15).
     const uint32_t vbase = vbase_w + ((lane & 7) + ((lane >> 3) & 1) * 8) * ROW + (lane >> 4) * 16;
 #pragma unroll
-    for (int j = 0; j < D / 16; ++j) {
-      uint32_t b00, b01, b10, b11;
-      ldmatrix_x4_trans(vbase + j * 32, b00, b01, b10, b11);
-      mma_bf16(o[2 * j], ph[0], ph[1], ph[2], ph[3], b00, b01);
-      mma_bf16(o[2 * j], pl[0], pl[1], pl[2], pl[3], b00, b01);
-      mma_bf16(o[2 * j + 1], ph[0], ph[1], ph[2], ph[3], b10, b11);
-      mma_bf16(o[2 * j + 1], pl[0], pl[1], pl[2], pl[3], b10, b11);
-    }
+    for (int j = 0; j < D / 16; ++j) pv_step(o[2 * j], o[2 * j + 1], vbase + j * 32, ph, pl);
   } else {
 #pragma unroll
     for (int j = 0; j < D / 8; ++j) o[j][0] = o[j][1] = o[j][2] = o[j][3] = 0.f;
@@ -227,37 +287,19 @@ __global__ void __launch_bounds__(kWarps * 32, 4) attention_mma_kernel(Attention
   // The merge in warp order, as attention.cu merges its warps: the maximum over the warps with keys,
   // then each warp's sum and output scaled by exp(m_w - max), added in increasing w. Warp v merges
   // the output columns of n-tiles v·D/32 .. (v + 1)·D/32 - 1 (every warp computes the same weights).
-  float gm[2], gl[2] = {0.f, 0.f}, cw[kWarps][2];
+  float wm[kWarps][2], wl[kWarps][2], gm[2], gl[2], cw[kWarps][2];
 #pragma unroll
-  for (int hh = 0; hh < 2; ++hh) {
-    gm[hh] = -FLT_MAX;
+  for (int w = 0; w < kWarps; ++w)
 #pragma unroll
-    for (int w = 0; w < kWarps; ++w)
-      if (s_l[w][g + 8 * hh] > 0.f) gm[hh] = fmaxf(gm[hh], s_m[w][g + 8 * hh]);
-#pragma unroll
-    for (int w = 0; w < kWarps; ++w) {
-      const float lw = s_l[w][g + 8 * hh];
-      cw[w][hh] = lw > 0.f ? __expf(s_m[w][g + 8 * hh] - gm[hh]) : 0.f;
-      if (lw > 0.f) gl[hh] = fmaf(lw, cw[w][hh], gl[hh]);  // fmaf: the wide kernel's exact arithmetic
-    }
-  }
+    for (int hh = 0; hh < 2; ++hh) wm[w][hh] = s_m[w][g + 8 * hh], wl[w][hh] = s_l[w][g + 8 * hh];
+  merge_weights(wm, wl, gm, gl, cw);
   constexpr int J = D / 32;  // n-tiles per merging warp
   float out[J][4] = {};
 #pragma unroll
-  for (int w = 0; w < kWarps; ++w) {
+  for (int w = 0; w < kWarps; ++w)
 #pragma unroll
-    for (int jj = 0; jj < J; ++jj) {
-      const float4 f = reinterpret_cast<const float4*>(s_kv[w])[(warp * J + jj) * 32 + lane];
-      if (s_l[w][g] > 0.f) {
-        out[jj][0] = fmaf(f.x, cw[w][0], out[jj][0]);
-        out[jj][1] = fmaf(f.y, cw[w][0], out[jj][1]);
-      }
-      if (s_l[w][g + 8] > 0.f) {
-        out[jj][2] = fmaf(f.z, cw[w][1], out[jj][2]);
-        out[jj][3] = fmaf(f.w, cw[w][1], out[jj][3]);
-      }
-    }
-  }
+    for (int jj = 0; jj < J; ++jj)
+      fold_group(out[jj], reinterpret_cast<const float4*>(s_kv[w])[(warp * J + jj) * 32 + lane], cw[w], wl[w]);
 #pragma unroll
   for (int hh = 0; hh < 2; ++hh) {
     if (c0 >= ptotal[hh]) continue;  // no such row, or the chunk is past its keys
@@ -366,87 +408,28 @@ __global__ void __launch_bounds__(kWarps * 32, 2) attention_mma_wide_kernel(Atte
   __syncthreads();
   if (rt * R >= a.rows) return;  // a tile past the launch's rows (after the block's last barrier)
 
-  // Scores of the four groups: sc[w][n] as the narrow kernel's warp w holds them.
+  // Scores of the four groups: sc[w] as the one-block-per-tile kernel's warp w holds them.
   const bool on[2] = {ptotal[0] > 0, ptotal[1] > 0};
   float sc[kWarps][2][4] = {};
 #pragma unroll
   for (int s = 0; s < S; ++s) {
-    uint32_t qh[4], ql[4];
+    float4 x[2];
 #pragma unroll
     for (int hh = 0; hh < 2; ++hh) {
       const int p = g + 8 * hh, u = q * (QD / 4) + s;
-      float4 x = on[hh] ? *reinterpret_cast<const float4*>(sq + p * D + 4 * (u ^ q_swizzle<D>(p, u)))
-                        : make_float4(0.f, 0.f, 0.f, 0.f);
-      x.x *= a.scale, x.y *= a.scale, x.z *= a.scale, x.w *= a.scale;
-      split_pair(x.x, x.y, qh[hh], ql[hh]);
-      split_pair(x.z, x.w, qh[2 + hh], ql[2 + hh]);
+      x[hh] = on[hh] ? *reinterpret_cast<const float4*>(sq + p * D + 4 * (u ^ q_swizzle<D>(p, u)))
+                     : make_float4(0.f, 0.f, 0.f, 0.f);
     }
+    uint32_t qh[4], ql[4];
+    q_fragments(x[0], x[1], a.scale, qh, ql);
 #pragma unroll
-    for (int w = 0; w < kWarps; ++w)
-#pragma unroll
-      for (int n = 0; n < 2; ++n) {
-        uint32_t b0, b1;
-        asm volatile("ld.shared.v2.u32 {%0, %1}, [%2];\n"
-                     : "=r"(b0), "=r"(b1)
-                     : "r"(s_kv + w * 2 * kKeys * ROW + (8 * n + g) * ROW + q * QD * 2 + 8 * s));
-        mma_bf16(sc[w][n], qh[0], qh[1], qh[2], qh[3], b0, b1);
-        mma_bf16(sc[w][n], ql[0], ql[1], ql[2], ql[3], b0, b1);
-      }
+    for (int w = 0; w < kWarps; ++w) score_step<D>(sc[w], s_kv + w * 2 * kKeys * ROW, g, q, s, qh, ql);
   }
-  // Each group's softmax state and P fragments (the narrow kernel's per-warp code).
-  float m[kWarps][2], l[kWarps][2];
+  float m[kWarps][2], l[kWarps][2], gm[2], gl[2], cw[kWarps][2];
   uint32_t ph[kWarps][4], pl[kWarps][4];
 #pragma unroll
-  for (int w = 0; w < kWarps; ++w) {
-    const int v0 = c0 + w * kKeys;
-    bool ok[2][2][2];
-#pragma unroll
-    for (int hh = 0; hh < 2; ++hh)
-#pragma unroll
-      for (int n = 0; n < 2; ++n)
-#pragma unroll
-        for (int e = 0; e < 2; ++e) ok[hh][n][e] = v0 + 8 * n + 2 * q + e < ptotal[hh];
-#pragma unroll
-    for (int hh = 0; hh < 2; ++hh) {
-      m[w][hh] = -FLT_MAX;
-#pragma unroll
-      for (int n = 0; n < 2; ++n)
-#pragma unroll
-        for (int e = 0; e < 2; ++e)
-          if (ok[hh][n][e]) m[w][hh] = fmaxf(m[w][hh], sc[w][n][2 * hh + e]);
-      m[w][hh] = fmaxf(m[w][hh], __shfl_xor_sync(0xffffffffu, m[w][hh], 1));
-      m[w][hh] = fmaxf(m[w][hh], __shfl_xor_sync(0xffffffffu, m[w][hh], 2));
-    }
-    float pr[2][4];
-#pragma unroll
-    for (int n = 0; n < 2; ++n)
-#pragma unroll
-      for (int v = 0; v < 4; ++v) pr[n][v] = ok[v >> 1][n][v & 1] ? __expf(sc[w][n][v] - m[w][v >> 1]) : 0.f;
-#pragma unroll
-    for (int hh = 0; hh < 2; ++hh) {
-      l[w][hh] = (pr[0][2 * hh] + pr[0][2 * hh + 1]) + (pr[1][2 * hh] + pr[1][2 * hh + 1]);
-      l[w][hh] += __shfl_xor_sync(0xffffffffu, l[w][hh], 1);
-      l[w][hh] += __shfl_xor_sync(0xffffffffu, l[w][hh], 2);
-    }
-    split_pair(pr[0][0], pr[0][1], ph[w][0], pl[w][0]);
-    split_pair(pr[0][2], pr[0][3], ph[w][1], pl[w][1]);
-    split_pair(pr[1][0], pr[1][1], ph[w][2], pl[w][2]);
-    split_pair(pr[1][2], pr[1][3], ph[w][3], pl[w][3]);
-  }
-  // The groups' merge weights, as the narrow kernel's merge computes them.
-  float gm[2], gl[2] = {0.f, 0.f}, cw[kWarps][2];
-#pragma unroll
-  for (int hh = 0; hh < 2; ++hh) {
-    gm[hh] = -FLT_MAX;
-#pragma unroll
-    for (int w = 0; w < kWarps; ++w)
-      if (l[w][hh] > 0.f) gm[hh] = fmaxf(gm[hh], m[w][hh]);
-#pragma unroll
-    for (int w = 0; w < kWarps; ++w) {
-      cw[w][hh] = l[w][hh] > 0.f ? __expf(m[w][hh] - gm[hh]) : 0.f;
-      if (l[w][hh] > 0.f) gl[hh] = fmaf(l[w][hh], cw[w][hh], gl[hh]);
-    }
-  }
+  for (int w = 0; w < kWarps; ++w) group_softmax(sc[w], c0 + w * kKeys, ptotal, q, m[w], l[w], ph[w], pl[w]);
+  merge_weights(m, l, gm, gl, cw);
   float* part[2];
 #pragma unroll
   for (int hh = 0; hh < 2; ++hh)
@@ -461,25 +444,10 @@ __global__ void __launch_bounds__(kWarps * 32, 2) attention_mma_wide_kernel(Atte
     for (int w = 0; w < kWarps; ++w) {
       float o[DC / 8][4] = {};
 #pragma unroll
-      for (int j2 = 0; j2 < DC / 16; ++j2) {
-        uint32_t b00, b01, b10, b11;
-        ldmatrix_x4_trans(s_kv + w * 2 * kKeys * ROW + voff + (cb * (DC / 16) + j2) * 32, b00, b01, b10, b11);
-        mma_bf16(o[2 * j2], ph[w][0], ph[w][1], ph[w][2], ph[w][3], b00, b01);
-        mma_bf16(o[2 * j2], pl[w][0], pl[w][1], pl[w][2], pl[w][3], b00, b01);
-        mma_bf16(o[2 * j2 + 1], ph[w][0], ph[w][1], ph[w][2], ph[w][3], b10, b11);
-        mma_bf16(o[2 * j2 + 1], pl[w][0], pl[w][1], pl[w][2], pl[w][3], b10, b11);
-      }
+      for (int j2 = 0; j2 < DC / 16; ++j2)
+        pv_step(o[2 * j2], o[2 * j2 + 1], s_kv + w * 2 * kKeys * ROW + voff + (cb * (DC / 16) + j2) * 32, ph[w], pl[w]);
 #pragma unroll
-      for (int jj = 0; jj < DC / 8; ++jj) {
-        if (l[w][0] > 0.f) {
-          out[jj][0] = fmaf(o[jj][0], cw[w][0], out[jj][0]);
-          out[jj][1] = fmaf(o[jj][1], cw[w][0], out[jj][1]);
-        }
-        if (l[w][1] > 0.f) {
-          out[jj][2] = fmaf(o[jj][2], cw[w][1], out[jj][2]);
-          out[jj][3] = fmaf(o[jj][3], cw[w][1], out[jj][3]);
-        }
-      }
+      for (int jj = 0; jj < DC / 8; ++jj) fold_group(out[jj], make_float4(o[jj][0], o[jj][1], o[jj][2], o[jj][3]), cw[w], l[w]);
     }
 #pragma unroll
     for (int hh = 0; hh < 2; ++hh) {
