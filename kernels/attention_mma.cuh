@@ -8,7 +8,9 @@
 // in softmax work that all 32 lanes repeat for every key (7B, 64 rows: 107 µs per layer, a quarter
 // of the step). Here the scores of a warp's 16 keys are one tile product, the softmax runs once per
 // score, and P·V is a second tile product. H100, 7B step ms, M = 1 / 16 / 64 / 128: lanes 5.61 /
-// 8.45 / 9.76 / 16.94, this kernel 5.67 / 8.02 / 8.00 / 13.28 (1.5B M=1 1.755 / 1.757).
+// 8.45 / 9.76 / 16.94, this kernel 5.67 / 8.02 / 8.00 / 13.28 (1.5B M=1 1.755 / 1.757). Causal
+// launches of 16+ rows take wide blocks: four tiles share a chunk's K/V and each warp walks the
+// chunk's four key groups itself, with the same per-group arithmetic (M=64 8.06 -> 7.58 ms).
 //
 // Batch invariant like launch_attention: a pair's arithmetic is that of its own mma rows, which no
 // other pair changes, over the keys of its own virtual order (keys of a tile that a pair does not
