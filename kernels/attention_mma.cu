@@ -40,6 +40,32 @@ __device__ __forceinline__ void split_pair(float a, float b, uint32_t& hi, uint3
   lo = pack_bf16(a - f.x, b - f.y);
 }
 
+// The cache row offset of slot t's K (or V) for kv head kvh (block size a power of two).
+template <int D>
+__device__ __forceinline__ int64_t kv_slot_offset(const KvLayer& kv, int bshift, int kv_heads, int kvh, int t) {
+  return (int64_t(kv.block_table[t >> bshift]) * kv.block_size + (t & (kv.block_size - 1))) * (int64_t(kv_heads) * D) +
+         kvh * D;
+}
+
+// A lane's half of the K and V rows of virtual slot vs (cache offset `row`) into a group's shared
+// rows at kbase (K, then V kKeys rows later): lane / 2 is the row, lane % 2 the half. Committed
+// slots were written by earlier steps and move in the early round (before the PDL wait, overlapping
+// the kernels before this one); this step's new tokens (the qkv_rope kernel just before) in the late
+// one. Slots past `total` are zero-filled in the late round (P is 0 there, and 0 · V must be 0).
+template <int D>
+__device__ __forceinline__ void copy_kv_half_rows(const KvLayer& kv, int64_t row, uint32_t kbase, int vs, int total,
+                                                  int cache_len, int lane, bool early) {
+  constexpr int RU = D / 16, ROW = 2 * D + 16;  // 16-byte units per half row; shared bytes per row
+  if (early != (vs < total && vs < cache_len)) return;
+  const uint32_t dst = kbase + (lane >> 1) * ROW + (lane & 1) * RU * 16;
+  const bf16 *ksrc = kv.k + row + (lane & 1) * RU * 8, *vsrc = kv.v + row + (lane & 1) * RU * 8;
+#pragma unroll
+  for (int u = 0; u < RU; ++u) {
+    cp_async16(dst + u * 16, ksrc + u * 8, vs < total);
+    cp_async16(dst + kKeys * ROW + u * 16, vsrc + u * 8, vs < total);
+  }
+}
+
 // The pieces of a warp's work on one 16-key group that both kernels below run, so that the wide
 // blocks' arithmetic is the one-block-per-tile kernel's by construction.
 //
@@ -172,7 +198,6 @@ __global__ void __launch_bounds__(kWarps * 32, 4) attention_mma_kernel(Attention
                                                                            int rows_per_tile) {
   constexpr int QD = D / 4;          // dims per quad lane
   constexpr int S = D / 16;          // k steps of the score product
-  constexpr int RU = D / 16;         // 16-byte units of a K or V row a lane copies (two lanes per key)
   constexpr int ROW = 2 * D + 16;    // bytes per K or V row in shared memory: padded, conflict-free ldmatrix
   const int c = blockIdx.x, rt = blockIdx.y, R = rows_per_tile;
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, q = lane & 3;
@@ -209,31 +234,15 @@ __global__ void __launch_bounds__(kWarps * 32, 4) attention_mma_kernel(Attention
   const int v0 = c0 + warp * kKeys;  // the warp's first virtual slot
   const bool any = v0 < total;       // the warp's slots are contiguous: some are keys iff the first is
   const int bshift = __ffs(kv.block_size) - 1;  // a power of two (launch_attention checks)
-  const int64_t kv_width = int64_t(a.kv_heads) * D;
-  // The K/V row of virtual slot vt (< total): committed slots are themselves, a new token of rank
-  // vt - cache_len is the one the row's mask lists.
-  auto kv_row = [&](int vt) -> int64_t {
-    const int t = vt < cache_len || !a.mask ? vt : cache_len + s_keys[vt - cache_len];
-    return (int64_t(kv.block_table[t >> bshift]) * kv.block_size + (t & (kv.block_size - 1))) * kv_width + kvh * D;
-  };
-  // This lane's K and V row to copy: slot v0 + lane / 2, units (lane % 2)·RU .. + RU - 1.
+  // This lane's K and V row to copy: virtual slot v0 + lane / 2. Committed slots are themselves, a
+  // new token of rank vt - cache_len is the one the row's mask lists.
   const int vs = v0 + (lane >> 1);
-  const int64_t row = vs < total ? kv_row(vs) : 0;
+  const int64_t row =
+      vs >= total ? 0
+                  : kv_slot_offset<D>(kv, bshift, a.kv_heads, kvh,
+                                      vs < cache_len || !a.mask ? vs : cache_len + s_keys[vs - cache_len]);
   const uint32_t kbase = smem_addr(s_kv[warp]), vbase_w = kbase + kKeys * ROW;
-  const uint32_t dst = (lane >> 1) * ROW + (lane & 1) * RU * 16;
-  const bf16 *ksrc = kv.k + row + (lane & 1) * RU * 8, *vsrc = kv.v + row + (lane & 1) * RU * 8;
-  // Committed slots were written by earlier steps: their K/V move before the wait, overlapping the
-  // kernels before this one; this step's new tokens (the qkv_rope kernel just before) after it.
-  // Slots past the block's keys are zero-filled in the late round (P is 0 there, and 0 · V must be 0).
-  auto load = [&](bool early) {
-    if (early == (vs < total && vs < cache_len)) {
-#pragma unroll
-      for (int u = 0; u < RU; ++u) {
-        cp_async16(kbase + dst + u * 16, ksrc + u * 8, vs < total);
-        cp_async16(vbase_w + dst + u * 16, vsrc + u * 8, vs < total);
-      }
-    }
-  };
+  auto load = [&](bool early) { copy_kv_half_rows<D>(kv, row, kbase, vs, total, cache_len, lane, early); };
   if (any) load(true);
   pdl_wait_then_release();
   if (any) load(false);
@@ -338,7 +347,7 @@ constexpr size_t wide_smem_bytes() {
 template <int D>
 __global__ void __launch_bounds__(kWarps * 32, 2) attention_mma_wide_kernel(AttentionArgs a, KvLayer kv, int per_tile,
                                                                             int rows_per_tile) {
-  constexpr int QD = D / 4, S = D / 16, RU = D / 16, ROW = 2 * D + 16, DC = kWideColumns;
+  constexpr int QD = D / 4, S = D / 16, ROW = 2 * D + 16, DC = kWideColumns;
   static_assert(D % DC == 0, "whole passes");
   extern __shared__ __align__(16) uint8_t s_dyn[];
   const uint32_t s_kv = smem_addr(s_dyn);  // group w's K rows at w·2·kKeys·ROW, then its V rows
@@ -369,23 +378,10 @@ __global__ void __launch_bounds__(kWarps * 32, 2) attention_mma_wide_kernel(Atte
   }
   // Warp w copies group w's K/V rows (slot c0 + 16w + lane / 2, half a row per lane), as the narrow
   // kernel's warp w does; committed slots before the PDL wait, this step's tokens after it.
-  const int bshift = __ffs(kv.block_size) - 1;
-  const int64_t kv_width = int64_t(a.kv_heads) * D;
   const int vs = c0 + warp * kKeys + (lane >> 1);
-  const int64_t row = vs < total ? (int64_t(kv.block_table[vs >> bshift]) * kv.block_size + (vs & (kv.block_size - 1))) *
-                                           kv_width + kvh * D
-                                 : 0;
-  const uint32_t kbase = s_kv + warp * 2 * kKeys * ROW, dst = (lane >> 1) * ROW + (lane & 1) * RU * 16;
-  const bf16 *ksrc = kv.k + row + (lane & 1) * RU * 8, *vsrc = kv.v + row + (lane & 1) * RU * 8;
-  auto load = [&](bool early) {
-    if (early == (vs < total && vs < cache_len)) {
-#pragma unroll
-      for (int u = 0; u < RU; ++u) {
-        cp_async16(kbase + dst + u * 16, ksrc + u * 8, vs < total);
-        cp_async16(kbase + kKeys * ROW + dst + u * 16, vsrc + u * 8, vs < total);
-      }
-    }
-  };
+  const int64_t row = vs < total ? kv_slot_offset<D>(kv, __ffs(kv.block_size) - 1, a.kv_heads, kvh, vs) : 0;
+  const uint32_t kbase = s_kv + warp * 2 * kKeys * ROW;
+  auto load = [&](bool early) { copy_kv_half_rows<D>(kv, row, kbase, vs, total, cache_len, lane, early); };
   load(true);
   pdl_wait_then_release();
   load(false);
