@@ -266,6 +266,9 @@ void launch_attention(const AttentionArgs& a, KvLayer kv, cudaStream_t s) {
   if (a.mask && a.key_limit > kMaxMaskedKeys)
     throw Error("attention: a masked step sees at most " + std::to_string(kMaxMaskedKeys) + " new tokens, not " +
                 std::to_string(a.key_limit));
+  if (a.out_images.p && a.out_images.k != a.heads * a.head_dim)
+    throw Error("attention: the output images are " + std::to_string(a.out_images.k) + " wide, not " +
+                std::to_string(a.heads * a.head_dim));
   if (attention_mma_serves(a)) {
     launch_attention_mma(a, kv, s);
     return;

@@ -22,6 +22,7 @@
 // stays valid as the cache grows; `splits` must then cover the longest row (see attention_splits).
 #pragma once
 #include "kernels/qkv_rope.cuh"
+#include "kernels/wgmma_image.cuh"
 
 namespace stride::cuda {
 
@@ -46,6 +47,9 @@ struct AttentionArgs {
   // launch_attention_prefill only: when set, the output goes here in bf16 (round to nearest) instead
   // of to `out` (the input of a prompt step's cuBLAS o product, without a conversion pass).
   bf16* out_bf16 = nullptr;
+  // launch_attention only: when set, the output goes here as the activation images of the
+  // warpgroup o product that reads it (out.k == heads * head_dim) instead of to `out`.
+  WgmmaImages out_images{};
 };
 
 // Number of chunks that cover `cache_len + key_limit` slots.

@@ -137,6 +137,11 @@ __device__ __forceinline__ void merge_chunks(const AttentionArgs& a, int r, int 
     }
   }
   const float inv = gl > 0.f ? 1.f / gl : 0.f;  // a row that sees no key at all gets zeros
+  if (a.out_images.p) {
+#pragma unroll
+    for (int v = 0; v < VPL; ++v) a.out_images.store(r, h * hd + lane * VPL + v, o[v] * inv);
+    return;
+  }
   float* orow = a.out + (int64_t(r) * a.heads + h) * hd;
 #pragma unroll
   for (int v = 0; v < VPL; ++v) orow[lane * VPL + v] = o[v] * inv;

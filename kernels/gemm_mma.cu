@@ -525,6 +525,14 @@ bool gemm_mma_takes_wgmma(int m, int k, int n, cudaStream_t s) {
          gemm_wgmma_ready(s, m, k) && k / 64 / gemm_mma_slices(n, k, 64) >= 8;
 }
 
+WgmmaImages gemm_mma_images(int m, int k, int n, bool split, cudaStream_t s) {
+  return gemm_mma_supports(k) && gemm_mma_takes_wgmma(m, k, n, s) ? gemm_wgmma_images(s, m, k, split) : WgmmaImages{};
+}
+
+void launch_gemm_mma_on_images(const WgmmaImages& img, int m, const bf16* w, int n, float* y, cudaStream_t s) {
+  launch_gemm_wgmma_on_images(img, m, w, n, y, gemm_mma_slices(n, img.k, 64), s);
+}
+
 namespace {
 // Products with fewer k chunks than warps (see THIN). Each warp has all of k, so a round loads
 // them all (at most 7): U = 2 for 64-wide chunks, 4 for 32-wide. The row tile plays no part in the

@@ -16,6 +16,7 @@
 #pragma once
 #include "kernels/common.cuh"
 #include "kernels/qkv_rope.cuh"
+#include "kernels/wgmma_image.cuh"
 
 namespace stride::cuda {
 
@@ -40,6 +41,12 @@ constexpr int kGemmMmaMaxTokens = 128;
 // Whether launch_gemm_mma hands a plain product of m tokens (k, n rows) on stream s to the Hopper
 // warpgroup form (gemm_wgmma.cuh: steps of gemm_wgmma_min_tokens() or more, its scratch bound to s).
 bool gemm_mma_takes_wgmma(int m, int k, int n, cudaStream_t s);
+// Where it does, the kernel that makes the product's input may write the warpgroup form's activation
+// images itself (wgmma_image.cuh: no float32 copy, no split kernel): gemm_mma_images gives where
+// (p nullptr where the product does not take that form), launch_gemm_mma_on_images runs the product
+// on them. Same bits as launch_gemm_mma on the float32 input.
+WgmmaImages gemm_mma_images(int m, int k, int n, bool split, cudaStream_t s);
+void launch_gemm_mma_on_images(const WgmmaImages& img, int m, const bf16* w, int n, float* y, cudaStream_t s);
 // The same with an explicit tile (tests and benchmarks): nt token tiles of 8 (1, 2, 4, 8) and mt
 // row tiles of 16 (1, 2, 4; not 8x4) per block. The tile never changes a result.
 void launch_gemm_mma_tiled(const float* x, bool split, int m, int k, const bf16* w, int n, float* y, int nt, int mt,

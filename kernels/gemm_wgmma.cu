@@ -1,5 +1,6 @@
 #include "kernels/gemm_wgmma.cuh"
 #include "kernels/cp_async.cuh"
+#include "kernels/wgmma_image.cuh"
 
 #include <cooperative_groups.h>
 
@@ -12,12 +13,12 @@
 namespace stride::cuda {
 namespace {
 
-constexpr int kTok = 64;    // tokens per block: the wgmma's N (activations, from shared memory)
-constexpr int kRows = 64;   // weight rows per block: the wgmma's M (weights, from shared memory)
-constexpr int kChunk = 64;  // gemm_mma's 64-wide k chunk
-constexpr int kChains = 8;  // gemm_mma's k-split warps: chunk c of a slice belongs to chain c % 8
+constexpr int kTok = kImageTokens;  // tokens per block: the wgmma's N (activations, from shared memory)
+constexpr int kRows = 64;            // weight rows per block: the wgmma's M (weights, from shared memory)
+constexpr int kChunk = kImageChunk;  // gemm_mma's 64-wide k chunk
+constexpr int kChains = 8;           // gemm_mma's k-split warps: chunk c of a slice belongs to chain c % 8
 constexpr int kWBytes = kRows * kChunk * 2;  // a chunk's weights (8 KB)
-constexpr int kXBytes = kTok * kChunk * 4;   // a chunk's activations, bf16 hi then lo (16 KB)
+constexpr int kXBytes = kImageChunkBytes;    // a chunk's activations, bf16 hi then lo (16 KB)
 constexpr int kStageBytes = kWBytes + kXBytes;
 // Eight stages (192 KB, one block per SM): the weights of ~6 chunks in flight per SM.
 constexpr int kStages = 8;
@@ -33,12 +34,7 @@ constexpr int kThreads = 384;  // a producer warpgroup and two consumer warpgrou
 // 16-byte reads of eight rows hit distinct banks. Lane q of a warp reads units 2q and 2q + 1 of its
 // rows: all four k groups' fragments in two reads per row.
 __host__ __device__ constexpr int weight_unit_offset(int r, int u) { return r * 128 + ((u ^ (r & 7)) << 4); }
-// The activations (wgmma's B, from shared memory through a descriptor): per k group s (2 KB), the
-// no-swizzle layout of 8-token groups 256 bytes apart, two 16-byte core matrices per token (k 0-7 and
-// 8-15 of the group); the 4-byte word (half h, lane q) of token r holds elements 16q + 4s + 2h + {0, 1}.
-__host__ __device__ constexpr int image_word_offset(int r, int s, int h, int q) {
-  return s * 2048 + (r / 8) * 256 + h * 128 + (r % 8) * 16 + q * 4;
-}
+// The activations (wgmma's B, from shared memory through a descriptor): wgmma_image.cuh.
 
 // The activations of token tile tt, chunk c as two wgmma images (hi, then lo: x - hi, both rounded
 // to bf16 exactly as gemm_mma splits them; `split` false: hi only, x rounded). Tokens past m are
@@ -383,8 +379,12 @@ bool gemm_wgmma_ready(cudaStream_t s, int m, int k) {
   return e && m <= 128 && k % kChunk == 0 && size_t((m + kTok - 1) / kTok) * size_t(k / kChunk) * kXBytes <= e->bytes;
 }
 
-void launch_gemm_wgmma(const float* x, bool split, int m, int k, const bf16* w, int n, float* y, int slices,
-                       cudaStream_t s) {
+namespace {
+
+// The product kernel on the images in the scratch bound to s, split from x first unless `on_images`.
+// Checks the shape; throws stride::Error otherwise.
+void launch_product(const float* x, bool on_images, bool split, int m, int k, const bf16* w, int n, float* y, int slices,
+                    cudaStream_t s) {
   if (m <= 0 || n <= 0) return;
   if (k % kChunk != 0 || k / kChunk / slices < kChains || m > 128 || slices < 1 || slices > 8 ||
       (n + kRows - 1) / kRows > 65535 || (reinterpret_cast<uintptr_t>(w) & 15) || (reinterpret_cast<uintptr_t>(x) & 15))
@@ -400,8 +400,9 @@ void launch_gemm_wgmma(const float* x, bool split, int m, int k, const bf16* w, 
     scratch = e->p;
   }
   const int tiles = (m + kTok - 1) / kTok;
-  launch_kernel("gemm_wgmma split", true, split_activations_kernel, dim3(k / kChunk, tiles), 256, 0, s, x, m, k, split,
-                static_cast<uint8_t*>(scratch));
+  if (!on_images)
+    launch_kernel("gemm_wgmma split", true, split_activations_kernel, dim3(k / kChunk, tiles), 256, 0, s, x, m, k,
+                  split, static_cast<uint8_t*>(scratch));
   const dim3 grid(tiles, (n + kRows - 1) / kRows, slices);
   const size_t smem = size_t(kStages) * kStageBytes;
   static const bool attrs = [] {
@@ -413,6 +414,30 @@ void launch_gemm_wgmma(const float* x, bool split, int m, int k, const bf16* w, 
   const uint8_t* img = static_cast<const uint8_t*>(scratch);
   launch_kernel_clustered("gemm_wgmma", true, slices, split ? gemm_wgmma_kernel<true> : gemm_wgmma_kernel<false>, grid,
                           kThreads, smem, s, img, m, k, w, n, y);
+}
+
+}  // namespace
+
+void launch_gemm_wgmma(const float* x, bool split, int m, int k, const bf16* w, int n, float* y, int slices,
+                       cudaStream_t s) {
+  launch_product(x, false, split, m, k, w, n, y, slices, s);
+}
+
+WgmmaImages gemm_wgmma_images(cudaStream_t s, int m, int k, bool split) {
+  WgmmaImages img;
+  if (!gemm_wgmma_ready(s, m, k)) return img;
+  std::lock_guard<std::mutex> lock(g_scratch_mutex);
+  img.p = static_cast<uint8_t*>(find_scratch(s)->p);
+  img.k = k;
+  img.split = split;
+  return img;
+}
+
+void launch_gemm_wgmma_on_images(const WgmmaImages& img, int m, const bf16* w, int n, float* y, int slices,
+                                 cudaStream_t s) {
+  if (m > 0 && (!img.p || !gemm_wgmma_ready(s, m, img.k)))
+    throw Error("gemm_wgmma: the images are not in the scratch bound to this stream");
+  launch_product(nullptr, true, img.split, m, img.k, w, n, y, slices, s);
 }
 
 }  // namespace stride::cuda

@@ -24,6 +24,7 @@
 // 7.36 / 7.53 / 7.17 / 7.35. Steps of up to 8 tokens keep the decode forms (8 tokens: 6.28).
 #pragma once
 #include "kernels/common.cuh"
+#include "kernels/wgmma_image.cuh"
 
 namespace stride::cuda {
 
@@ -46,5 +47,12 @@ bool gemm_wgmma_ready(cudaStream_t s, int m, int k);
 // gemm_mma_split_k(n, k) gives, scratch bound to s. x and w 16-byte aligned. Throws stride::Error otherwise.
 void launch_gemm_wgmma(const float* x, bool split, int m, int k, const bf16* w, int n, float* y, int slices,
                        cudaStream_t s);
+
+// A product's input written as images by the kernel that makes it (wgmma_image.cuh), then the
+// product on them: the scratch bound to s for m tokens over k (p nullptr where gemm_wgmma_ready is
+// false), and the launch, which reads the images the kernels before it wrote there.
+WgmmaImages gemm_wgmma_images(cudaStream_t s, int m, int k, bool split);
+void launch_gemm_wgmma_on_images(const WgmmaImages& img, int m, const bf16* w, int n, float* y, int slices,
+                                 cudaStream_t s);
 
 }  // namespace stride::cuda

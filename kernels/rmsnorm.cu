@@ -4,6 +4,10 @@ namespace stride::cuda {
 
 __device__ __forceinline__ void store(float* p, float v) { *p = v; }
 __device__ __forceinline__ void store(bf16* p, float v) { *p = __float2bfloat16(v); }
+// Element k of row `row` of the output: a row-major array, or a product's activation images.
+template <typename T>
+__device__ __forceinline__ void store_at(T* out, int row, int d, int k, float v) { store(out + int64_t(row) * d + k, v); }
+__device__ __forceinline__ void store_at(const WgmmaImages& out, int row, int, int k, float v) { out.store(row, k, v); }
 
 constexpr int kThreads = 256;  // part of the reduction order (gemm_mma's fused RMSNorm mirrors it)
 constexpr int kMaxPer = 32;    // values per thread held in registers: rows up to 8192 wide
@@ -17,11 +21,10 @@ template <typename Out, bool HELD>
 __global__ void __launch_bounds__(kThreads) add_rmsnorm_kernel(float* __restrict__ residual,
                                                                const float* __restrict__ delta,
                                                                const bf16* __restrict__ weight, int d, float eps,
-                                                               Out* __restrict__ out) {
+                                                               Out out) {
   __shared__ float scratch[32];
   float* x = residual + int64_t(blockIdx.x) * d;
   const float* dx = delta ? delta + int64_t(blockIdx.x) * d : nullptr;
-  Out* y = out + int64_t(blockIdx.x) * d;
   float ss = 0.f;
   if constexpr (HELD) {
     // The norm weights are no kernel's output: loaded before waiting on the previous kernel.
@@ -55,7 +58,7 @@ __global__ void __launch_bounds__(kThreads) add_rmsnorm_kernel(float* __restrict
 #pragma unroll
     for (int j = 0; j < kMaxPer; ++j) {
       const int k = threadIdx.x + j * kThreads;
-      if (k < d) store(y + k, __bfloat162float(g[j]) * (v[j] * scale));
+      if (k < d) store_at(out, blockIdx.x, d, k, __bfloat162float(g[j]) * (v[j] * scale));
     }
   } else {
     pdl_wait_then_release();
@@ -68,13 +71,14 @@ __global__ void __launch_bounds__(kThreads) add_rmsnorm_kernel(float* __restrict
       ss = fmaf(v, v, ss);
     }
     const float scale = rsqrtf(block_sum(ss, scratch) / d + eps);
-    for (int k = threadIdx.x; k < d; k += kThreads) store(y + k, __bfloat162float(weight[k]) * (x[k] * scale));
+    for (int k = threadIdx.x; k < d; k += kThreads)
+      store_at(out, blockIdx.x, d, k, __bfloat162float(weight[k]) * (x[k] * scale));
   }
 }
 
 template <typename Out>
 void launch_rows(const char* name, float* residual, const float* delta, const bf16* weight, int n, int d, float eps,
-                 Out* out, cudaStream_t s) {
+                 Out out, cudaStream_t s) {
   if (n <= 0) return;
   // Held in registers for the few rows of decode and verification steps, where a row's latency is
   // the cost; prompt steps' thousands of rows keep the lighter loop (more blocks per SM: at 2048
@@ -93,6 +97,12 @@ void launch_add_rmsnorm(float* residual, const float* delta, const bf16* weight,
 void launch_add_rmsnorm_bf16(float* residual, const float* delta, const bf16* weight, int n, int d, float eps,
                              bf16* out, cudaStream_t s) {
   launch_rows("add_rmsnorm (bf16 out)", residual, delta, weight, n, d, eps, out, s);
+}
+
+void launch_add_rmsnorm_images(float* residual, const float* delta, const bf16* weight, int n, int d, float eps,
+                               const WgmmaImages& out, cudaStream_t s) {
+  if (n > 0 && (!out.p || out.k != d)) throw Error("add_rmsnorm: no activation images of width " + std::to_string(d));
+  launch_rows("add_rmsnorm (images out)", residual, delta, weight, n, d, eps, out, s);
 }
 
 }  // namespace stride::cuda

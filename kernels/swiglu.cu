@@ -6,6 +6,12 @@ namespace stride::cuda {
 
 __device__ __forceinline__ void store(float* p, float v) { *p = v; }
 __device__ __forceinline__ void store(bf16* p, float v) { *p = __float2bfloat16(v); }
+// Element c of row `row` of the output: a row-major array, or a product's activation images.
+template <typename T>
+__device__ __forceinline__ void store_at(T* out, int row, int inter, int c, float v) {
+  store(out + int64_t(row) * inter + c, v);
+}
+__device__ __forceinline__ void store_at(const WgmmaImages& out, int row, int, int c, float v) { out.store(row, c, v); }
 __device__ __forceinline__ float load(const float* p) { return *p; }
 __device__ __forceinline__ float load(const bf16* p) { return __bfloat162float(*p); }
 
@@ -16,14 +22,14 @@ constexpr int kMaxRowBlocks = 65535;
 // flat-index form spent most of a 2048-token prompt's SwiGLU time on 64-bit divisions, ncu).
 template <typename In, typename Out>
 __global__ void __launch_bounds__(kThreads) swiglu_kernel(const In* __restrict__ gu, int rows, int inter,
-                                                          Out* __restrict__ out) {
+                                                          Out out) {
   pdl_wait_then_release();
   const int c = blockIdx.x * kThreads + threadIdx.x;
   if (c >= inter) return;
   for (int row = blockIdx.y; row < rows; row += gridDim.y) {
     const In* r = gu + int64_t(row) * 2 * inter;
     const float g = load(r + c), u = load(r + inter + c);
-    store(out + int64_t(row) * inter + c, silu_mul(g, u));
+    store_at(out, row, inter, c, silu_mul(g, u));
   }
 }
 
@@ -41,7 +47,7 @@ __global__ void __launch_bounds__(kThreads) swiglu_bf16x2_kernel(const __nv_bflo
 }
 
 template <typename In, typename Out>
-void launch_rows(const char* name, const In* gate_up, int n, int inter, Out* out, cudaStream_t s) {
+void launch_rows(const char* name, const In* gate_up, int n, int inter, Out out, cudaStream_t s) {
   if (n <= 0 || inter <= 0) return;
   const dim3 grid((inter + kThreads - 1) / kThreads, std::min(n, kMaxRowBlocks));
   launch_kernel(name, true, swiglu_kernel<In, Out>, grid, kThreads, 0, s, gate_up, n, inter, out);
@@ -53,6 +59,11 @@ void launch_swiglu(const float* gate_up, int n, int inter, float* out, cudaStrea
 
 void launch_swiglu_bf16(const float* gate_up, int n, int inter, bf16* out, cudaStream_t s) {
   launch_rows("swiglu (bf16 out)", gate_up, n, inter, out, s);
+}
+
+void launch_swiglu_images(const float* gate_up, int n, int inter, const WgmmaImages& out, cudaStream_t s) {
+  if (n > 0 && (!out.p || out.k != inter)) throw Error("swiglu: no activation images of width " + std::to_string(inter));
+  launch_rows("swiglu (images out)", gate_up, n, inter, out, s);
 }
 
 void launch_swiglu_bf16_in(const bf16* gate_up, int n, int inter, bf16* out, cudaStream_t s) {

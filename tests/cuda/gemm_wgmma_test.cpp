@@ -1,12 +1,15 @@
 // The Hopper warpgroup form of the small-M product (gemm_wgmma.cuh) gives each token the bits of
 // the one-token gemm_mma product: ragged m and n, chains of unequal length, k split in slices
-// (as gemm_mma_split_k picks them and forced), split and plain activations.
+// (as gemm_mma_split_k picks them and forced), split and plain activations. Inputs written as
+// images by add_rmsnorm and SwiGLU give the product of their float32 outputs bit for bit.
 #include <cstring>
 #include <tuple>
 
 #include "cuda_test_util.h"
 #include "kernels/gemm_mma.cuh"
 #include "kernels/gemm_wgmma.cuh"
+#include "kernels/rmsnorm.cuh"
+#include "kernels/swiglu.cuh"
 
 namespace stride::cuda::test {
 namespace {
@@ -67,6 +70,72 @@ TEST(CudaGemmWgmma, GivesTheOneTokenBits) {
   EXPECT_THROW(launch_gemm_wgmma(nullptr, true, 129, 512, nullptr, 64, nullptr, 1, nullptr), Error);
   gemm_wgmma_bind_scratch(nullptr, nullptr, 0);
   EXPECT_FALSE(gemm_wgmma_ready(nullptr, 64, 512));
+}
+
+// add_rmsnorm and SwiGLU writing the product's activation images (wgmma_image.cuh) instead of
+// float32: the product on them equals the product of their float32 outputs bit for bit, whatever
+// the scratch held before (it is poisoned with NaN: the rows past m stay unwritten).
+TEST(CudaGemmWgmma, ImagesFromAddRmsNormAndSwigluGiveTheProductOfTheirFloatOutputs) {
+  STRIDE_REQUIRE_GPU();
+  if (!gemm_wgmma_supported()) GTEST_SKIP() << "no warpgroup kernel here (needs sm_90a code on a compute 9.0 GPU)";
+  std::mt19937 rng(std::random_device{}());
+  DeviceBuffer scratch(gemm_wgmma_scratch_bytes(4096));
+  gemm_wgmma_bind_scratch(nullptr, scratch.as(), scratch.bytes());
+  const int n = 520;
+  for (const int m : {9, 64, 100}) {
+    for (const int k : {576, 3584}) {
+      for (const bool split : {true, false}) {
+        SCOPED_TRACE("m=" + std::to_string(m) + " k=" + std::to_string(k) + " split=" + std::to_string(split));
+        std::vector<uint16_t> wb, gb;
+        std::vector<float> wf, gf;
+        random_bf16(rng, size_t(n) * k, 1.f, wb, wf);
+        random_bf16(rng, size_t(k), 2.f, gb, gf);
+        // Rows of very different scales, so the split's low halves matter.
+        std::vector<float> res = random_f32(rng, size_t(m) * k, 1.f), delta = random_f32(rng, size_t(m) * k, 1.f),
+                           gu = random_f32(rng, size_t(m) * 2 * k, 4.f);
+        for (int t = 0; t < m; ++t)
+          for (int i = 0; i < k; ++i) res[size_t(t) * k + i] *= std::ldexp(1.f, int(t % 17) - 8);
+        const DeviceBuffer w = upload(wb), g = upload(gb), d = upload(delta), gate_up = upload(gu);
+        DeviceBuffer r1 = upload(res), r2 = upload(res), x(size_t(m) * k * 4), y1(size_t(m) * n * 4),
+                     y2(size_t(m) * n * 4);
+        const WgmmaImages img = gemm_wgmma_images(nullptr, m, k, split);
+        ASSERT_NE(img.p, nullptr);
+        const int slices = gemm_mma_split_k(n, k);
+        const auto product_pair = [&](const char* what) {
+          const auto a = download<float>(y1, size_t(m) * n), b = download<float>(y2, size_t(m) * n);
+          int nan = 0;
+          for (float v : b) nan += std::isnan(v);
+          EXPECT_EQ(0, nan) << what;
+          EXPECT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * 4)) << what;
+        };
+        // add_rmsnorm: float32 output, then the product (its split kernel); against the images.
+        launch_add_rmsnorm(r1.as<float>(), d.as<float>(), g.as<bf16>(), m, k, 1e-6f, x.as<float>(), nullptr);
+        launch_gemm_wgmma(x.as<float>(), split, m, k, w.as<bf16>(), n, y1.as<float>(), slices, nullptr);
+        poison(scratch);
+        launch_add_rmsnorm_images(r2.as<float>(), d.as<float>(), g.as<bf16>(), m, k, 1e-6f, img, nullptr);
+        launch_gemm_wgmma_on_images(img, m, w.as<bf16>(), n, y2.as<float>(), slices, nullptr);
+        product_pair("add_rmsnorm");
+        // Both updated the residual stream alike.
+        const auto s1 = download<float>(r1, size_t(m) * k), s2 = download<float>(r2, size_t(m) * k);
+        EXPECT_EQ(0, std::memcmp(s1.data(), s2.data(), s1.size() * 4));
+        // SwiGLU of a gate/up product's output (k = the intermediate width).
+        launch_swiglu(gate_up.as<float>(), m, k, x.as<float>(), nullptr);
+        launch_gemm_wgmma(x.as<float>(), split, m, k, w.as<bf16>(), n, y1.as<float>(), slices, nullptr);
+        poison(scratch);
+        launch_swiglu_images(gate_up.as<float>(), m, k, img, nullptr);
+        launch_gemm_wgmma_on_images(img, m, w.as<bf16>(), n, y2.as<float>(), slices, nullptr);
+        product_pair("swiglu");
+      }
+    }
+  }
+  // Images of another width, or none, are refused.
+  const WgmmaImages img = gemm_wgmma_images(nullptr, 64, 576, true);
+  EXPECT_THROW(launch_add_rmsnorm_images(nullptr, nullptr, nullptr, 64, 512, 1e-6f, img, nullptr), Error);
+  EXPECT_THROW(launch_swiglu_images(nullptr, 64, 512, WgmmaImages{}, nullptr), Error);
+  EXPECT_EQ(nullptr, gemm_wgmma_images(nullptr, 129, 576, true).p);
+  gemm_wgmma_bind_scratch(nullptr, nullptr, 0);
+  EXPECT_EQ(nullptr, gemm_wgmma_images(nullptr, 64, 576, true).p);
+  EXPECT_THROW(launch_gemm_wgmma_on_images(img, 64, nullptr, 64, nullptr, 1, nullptr), Error);
 }
 
 }  // namespace

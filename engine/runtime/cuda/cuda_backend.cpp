@@ -509,6 +509,41 @@ class CudaBackend final : public Backend {
                  "cublasGemmEx (bf16 out)");
   }
 
+  // Where an invariant product of m rows over k into n rows takes the warpgroup form, the kernel that
+  // makes its input writes the form's activation images instead of a float32 array (no split kernel,
+  // no round trip; same bits): where they go. p nullptr otherwise.
+  WgmmaImages product_images(bool invariant, int m, int k, int n) const {
+    if (!invariant || !image_inputs_ || mode_ == MatmulMode::Gemv) return {};
+    return gemm_mma_images(m, k, n, mode_ == MatmulMode::MmaSplit, stream_.s);
+  }
+
+  // add_rmsnorm of the residual stream (+= delta when given), then the product of its output.
+  void norm_then_matmul(bool invariant, const float* delta, const bf16* norm, int m, const bf16* w, int n, float* y) {
+    const int h = cfg_.hidden_size;
+    float* residual = residual_.as<float>();
+    if (const WgmmaImages img = product_images(invariant, m, h, n); img.p) {
+      launch_add_rmsnorm_images(residual, delta, norm, m, h, cfg_.rms_norm_eps, img, stream_.s);
+      launch_gemm_mma_on_images(img, m, w, n, y, stream_.s);
+      return;
+    }
+    float* x = x_.as<float>();
+    launch_add_rmsnorm(residual, delta, norm, m, h, cfg_.rms_norm_eps, x, stream_.s);
+    matmul(invariant, x, m, h, w, n, y);
+  }
+
+  // SwiGLU of gu_, then the down product of its output.
+  void swiglu_then_matmul(bool invariant, int m, const bf16* down, float* y) {
+    const int h = cfg_.hidden_size, inter = cfg_.intermediate_size;
+    if (const WgmmaImages img = product_images(invariant, m, inter, h); img.p) {
+      launch_swiglu_images(gu_.as<float>(), m, inter, img, stream_.s);
+      launch_gemm_mma_on_images(img, m, down, h, y, stream_.s);
+      return;
+    }
+    float* x = x_.as<float>();
+    launch_swiglu(gu_.as<float>(), m, inter, x, stream_.s);
+    matmul(invariant, x, m, inter, down, h, y);
+  }
+
   void run_chunk(const StepInput& in, int n, int i0, int i1, bool invariant, const int32_t* len_dev, const int32_t* tokens,
                  const int32_t* positions, int32_t* argmax) {
     const int m = i1 - i0;
@@ -553,7 +588,10 @@ class CudaBackend final : public Backend {
         // The final norm folded into the LM head (invariant steps: logits for every row).
         launch_gemm_mma_fused(residual + size_t(lo - i0) * h, split, i1 - lo, h, model_->lm_head, cfg_.vocab_size,
                               out, rms_norm_input(model_->final_norm, eps), s);
+      } else if (lo == i0) {
+        norm_then_matmul(invariant, delta_.as<float>(), model_->final_norm, m, model_->lm_head, cfg_.vocab_size, out);
       } else {
+        launch_add_rmsnorm(residual, delta_.as<float>(), model_->final_norm, m, h, eps, x, s);
         matmul(invariant, x + size_t(lo - i0) * h, i1 - lo, h, model_->lm_head, cfg_.vocab_size, out);
       }
       launch_argmax(out, i1 - lo, cfg_.vocab_size, argmax + lo, argmax_scratch_.as(), s);
@@ -561,8 +599,9 @@ class CudaBackend final : public Backend {
   }
 
   // The attention of layer l for rows i0 .. i1 of the step (q_ holds their queries; attn_ gets the output).
+  // out_images: where the output goes instead of attn_ (the o product's images; invariant steps).
   void run_attention(const StepInput& in, int n, int i0, int i1, bool invariant, const int32_t* len_dev, int l,
-                     bool bf16_inputs, bool* attn_in_xb) {
+                     bool bf16_inputs, bool* attn_in_xb, const WgmmaImages& out_images = {}) {
     const int hd = cfg_.head_dim, H = cfg_.num_heads, KV = cfg_.num_kv_heads;
     cudaStream_t s = stream_.s;
     const KvLayer kv = kv_.layer(l);
@@ -592,6 +631,7 @@ class CudaBackend final : public Backend {
       if (*attn_in_xb) a.out_bf16 = xb_.as<bf16>();
       launch_attention_prefill(a, kv, s);
     } else {
+      a.out_images = out_images;
       launch_attention(a, kv, s);
     }
   }
@@ -682,9 +722,10 @@ class CudaBackend final : public Backend {
       if (bf16_inputs) {
         launch_add_rmsnorm_bf16(residual, l == 0 ? nullptr : delta, L.input_norm, m, h, eps, xb_.as<bf16>(), s);
         cublas_matmul(xb_.as<bf16>(), m, h, L.qkv, qkv_w, qkv_.as<float>());
-      } else {
+      } else if (qkv_epilogue) {
         launch_add_rmsnorm(residual, l == 0 ? nullptr : delta, L.input_norm, m, h, eps, x, s);
-        if (!qkv_epilogue) matmul(invariant, x, m, h, L.qkv, qkv_w, qkv_.as<float>());
+      } else {
+        norm_then_matmul(invariant, l == 0 ? nullptr : delta, L.input_norm, m, L.qkv, qkv_w, qkv_.as<float>());
       }
       const QkvRopeArgs qa = qkv_rope_args(l, i0, len_dev);
       if (qkv_epilogue) {
@@ -693,9 +734,12 @@ class CudaBackend final : public Backend {
         launch_qkv_rope(qkv_.as<float>(), L.qkv_bias, qa.rope, m, H, KV, hd, q_.as<float>(), qa.kv, len_dev, i0, s);
       }
       bool attn_in_xb = false;
-      run_attention(in, n, i0, i1, invariant, len_dev, l, bf16_inputs, &attn_in_xb);
+      const WgmmaImages o_images = product_images(invariant, m, qd, h);
+      run_attention(in, n, i0, i1, invariant, len_dev, l, bf16_inputs, &attn_in_xb, o_images);
       if (attn_in_xb) {
         cublas_matmul(xb_.as<bf16>(), m, qd, L.o, h, delta);
+      } else if (o_images.p) {
+        launch_gemm_mma_on_images(o_images, m, L.o, h, delta, s);
       } else {
         matmul(invariant, attn_.as<float>(), m, qd, L.o, h, delta);
       }
@@ -712,18 +756,17 @@ class CudaBackend final : public Backend {
         cublas_matmul(xb, m, inter, L.down, h, delta);
         continue;
       }
-      launch_add_rmsnorm(residual, delta, L.post_attn_norm, m, h, eps, x, s);
       if (swiglu_epilogue) {
+        launch_add_rmsnorm(residual, delta, L.post_attn_norm, m, h, eps, x, s);
         // The activations go to gu_ (x is this product's input).
         launch_gemm_mma_swiglu(x, split, m, h, L.gate_up, 2 * inter, gu_.as<float>(), s);
         matmul(invariant, gu_.as<float>(), m, inter, L.down, h, delta);
         continue;
       }
-      matmul(invariant, x, m, h, L.gate_up, 2 * inter, gu_.as<float>());
-      launch_swiglu(gu_.as<float>(), m, inter, x, s);
-      matmul(invariant, x, m, inter, L.down, h, delta);
+      norm_then_matmul(invariant, delta, L.post_attn_norm, m, L.gate_up, 2 * inter, gu_.as<float>());
+      swiglu_then_matmul(invariant, m, L.down, delta);
     }
-    launch_add_rmsnorm(residual, delta, model_->final_norm, m, h, eps, x, s);
+    // The final norm runs with the LM head (run_chunk).
   }
 
   std::shared_ptr<const ModelWeights> host_;  // keeps the mapped files alive as long as we are
@@ -777,6 +820,9 @@ class CudaBackend final : public Backend {
     return v && *v ? (std::strcmp(v, "0") == 0 ? 0 : 1) : -1;
   }();
   bool epilogues_ = env_not_off("STRIDE_CUDA_EPILOGUES");
+  // add_rmsnorm and SwiGLU write the activation images of the warpgroup products that read them
+  // (product_images). STRIDE_CUDA_IMAGE_INPUTS=0: float32 outputs and the split kernel, to compare.
+  bool image_inputs_ = env_not_off("STRIDE_CUDA_IMAGE_INPUTS");
   bool device_sampling_ = env_not_off("STRIDE_CUDA_DEVICE_SAMPLING");
   // The split attention's chunks merged by the last chunk block of each row (ticket counters)
   // instead of a second kernel; same arithmetic. STRIDE_CUDA_MERGE_IN_CHUNKS=0: the merge kernel.
