@@ -23,6 +23,8 @@ constexpr int kStageBytes = kWBytes + kXBytes;
 // Eight stages (192 KB, one block per SM): the weights of ~6 chunks in flight per SM.
 constexpr int kStages = 8;
 constexpr int kThreads = 384;  // a producer warpgroup and two consumer warpgroups
+// The stages, then consumer 1's sums for consumer 0 (16 KB).
+constexpr int kSmemBytes = kStages * kStageBytes + 32 * 128 * 4;
 
 // The two operands' shared-memory layouts. Chunk element e of a row (k = chunk·64 + e) belongs to
 // k group s = (e % 16) / 4 (gemm_mma's {t·16 + 4s + j}), and the mapping inside the group is
@@ -124,13 +126,17 @@ __device__ __forceinline__ void wgmma_64x64(float (&d)[32], uint32_t a0, uint32_
 }
 #endif
 
-// Block: weight rows blockIdx.y·64 .., tokens blockIdx.x·64 .., k slice blockIdx.z (a cluster of
-// gridDim.z blocks whose first adds the others' sums in slice order, as gemm_mma's).
+// Work items: (token tile of 64, block of 64 weight rows), the token tile fastest, so the items that
+// read one row block's weights run side by side (the second read mostly hits L2). Block x takes
+// items x, x + gridDim.x, ... (persistent: its producer streams the next item's first chunks while
+// the consumers add and store the last one's sums); k slice blockIdx.z (gridDim.z > 1: a cluster of
+// that many blocks, one item each, whose first adds the others' sums in slice order, as gemm_mma's).
 //
 // Warp-specialized: the producer warpgroup streams each chunk of the slice into a stage of an
 // 8-stage ring (the weights by 16-byte cp.async of whole rows, which stay out of the L1, swizzled as
-// weight_unit_offset says; the activations' two images, prepared by split_activations_kernel, by one
-// bulk copy) and an mbarrier says when it has landed; consumer warpgroup j takes the chunks i of the
+// weight_unit_offset says; the activations' two images, prepared by split_activations_kernel or the
+// kernel that made them, by one bulk copy) and an mbarrier says when it has landed; consumer
+// warpgroup j takes the chunks i of the
 // slice with i % 2 == j, i.e. gemm_mma's chains j, j + 2, j + 4, j + 6, each in its own accumulator
 // and in increasing order: it reads its weight fragments into registers (the wgmma's A, grouped as
 // gemm_mma groups k) and runs the wgmma on the activation images in shared memory, one chunk's
@@ -139,12 +145,11 @@ __device__ __forceinline__ void wgmma_64x64(float (&d)[32], uint32_t a0, uint32_
 template <bool SPLIT>
 __global__ void __launch_bounds__(kThreads, 1)
     gemm_wgmma_kernel(const uint8_t* __restrict__ img, int m, int k, const bf16* __restrict__ w, int n,
-                      float* __restrict__ y) {
+                      float* __restrict__ y, int tiles, int items) {
 #if defined(STRIDE_WGMMA_DEVICE)
   extern __shared__ __align__(1024) uint8_t smem[];
   __shared__ __align__(8) uint64_t full[kStages], empty[kStages];
   const int tid = threadIdx.x, wg = tid >> 7, t = tid & 127;
-  const int tt = blockIdx.x, row0 = blockIdx.y * kRows;
   const int slices = gridDim.z, slice = blockIdx.z, total = k / kChunk;
   const int lo = int(int64_t(slice) * total / slices), hi = int(int64_t(slice + 1) * total / slices), count = hi - lo;
   const uint32_t sbase = smem_addr(smem);
@@ -158,41 +163,51 @@ __global__ void __launch_bounds__(kThreads, 1)
   }
   __syncthreads();
 
+  // The block's chunks are numbered across its items: chunk gi of the block sits in stage
+  // gi % kStages, and its barriers' phase is gi / kStages.
   namespace cg = cooperative_groups;
   if (wg == 0) {
     asm volatile("setmaxnreg.dec.sync.aligned.u32 56;\n");
     // This thread's 16-byte weight units: unit t % 8 of rows t / 8 + 16j (j < 4) of each chunk.
     const int u = t & 7, r0 = t >> 3;
     const uint32_t wdst = weight_unit_offset(r0, u);  // + j · 16 rows: (r0 + 16j) % 8 == r0 % 8
-    const bf16* wsrc = w + int64_t(min(row0 + r0, n - 1)) * k + int64_t(lo) * kChunk + u * 8;
-    const int rows_left = n - row0 - r0;  // row r0 + 16j is there when 16j < rows_left
-    const uint8_t* xsrc = img + (int64_t(tt) * total + lo) * kXBytes;
-    auto load_weights = [&](int i) {
-      const uint32_t dst = sbase + (i % kStages) * kStageBytes + wdst;
+    int base = 0;
+    for (int item = blockIdx.x; item < items; item += gridDim.x, base += count) {
+      const int tt = item % tiles, row0 = (item / tiles) * kRows;
+      const bf16* wsrc = w + int64_t(min(row0 + r0, n - 1)) * k + int64_t(lo) * kChunk + u * 8;
+      const int rows_left = n - row0 - r0;  // row r0 + 16j is there when 16j < rows_left
+      const uint8_t* xsrc = img + (int64_t(tt) * total + lo) * kXBytes;
+      auto load_weights = [&](int i) {
+        const uint32_t dst = sbase + ((base + i) % kStages) * kStageBytes + wdst;
 #pragma unroll
-      for (int j = 0; j < 4; ++j) {
-        const bool ok = 16 * j < rows_left;
-        cp_async16(dst + j * 16 * 128, wsrc + (ok ? int64_t(16 * j) * k : 0) + int64_t(i) * kChunk, ok);
+        for (int j = 0; j < 4; ++j) {
+          const bool ok = 16 * j < rows_left;
+          cp_async16(dst + j * 16 * 128, wsrc + (ok ? int64_t(16 * j) * k : 0) + int64_t(i) * kChunk, ok);
+        }
+        cp_async_arrive(smem_addr(&full[(base + i) % kStages]));
+      };
+      auto load_activations = [&](int i) {
+        if (t == 0) {
+          const uint32_t bar = smem_addr(&full[(base + i) % kStages]);
+          mbar_expect_bytes(bar, kXCopy);
+          bulk_copy(sbase + ((base + i) % kStages) * kStageBytes + kWBytes, xsrc + int64_t(i) * kXBytes, kXCopy, bar);
+        }
+      };
+      int i = 0;
+      if (base == 0) {
+        // The weights do not depend on the kernels before this one (PDL): the first stages' start
+        // moving before the wait; the activation images are an earlier kernel's output.
+        const int first = min(count, kStages);
+        for (; i < first; ++i) load_weights(i);
+        pdl_wait_then_release();
+        for (int j = 0; j < first; ++j) load_activations(j);
       }
-      cp_async_arrive(smem_addr(&full[i % kStages]));
-    };
-    auto load_activations = [&](int i) {
-      if (t == 0) {
-        const uint32_t bar = smem_addr(&full[i % kStages]);
-        mbar_expect_bytes(bar, kXCopy);
-        bulk_copy(sbase + (i % kStages) * kStageBytes + kWBytes, xsrc + int64_t(i) * kXBytes, kXCopy, bar);
+      for (; i < count; ++i) {
+        const int gi = base + i;
+        if (gi >= kStages) mbar_wait(smem_addr(&empty[gi % kStages]), ((gi / kStages) - 1) & 1);
+        load_weights(i);
+        load_activations(i);
       }
-    };
-    // The weights do not depend on the kernels before this one (PDL): the first stages' start moving
-    // before the wait; the activation images are the split kernel's output.
-    const int first = min(count, kStages);
-    for (int i = 0; i < first; ++i) load_weights(i);
-    pdl_wait_then_release();
-    for (int i = 0; i < first; ++i) load_activations(i);
-    for (int i = kStages; i < count; ++i) {
-      mbar_wait(smem_addr(&empty[i % kStages]), ((i / kStages) - 1) & 1);
-      load_weights(i);
-      load_activations(i);
     }
     if (slices > 1) {  // every thread of the cluster takes part in its barriers
       cg::this_cluster().sync();
@@ -203,106 +218,123 @@ __global__ void __launch_bounds__(kThreads, 1)
   asm volatile("setmaxnreg.inc.sync.aligned.u32 224;\n");
   pdl_wait_then_release();
   const int me = wg - 1;
-  float a0[32], a1[32], a2[32], a3[32];  // chains me, me + 2, me + 4, me + 6
-#pragma unroll
-  for (int e = 0; e < 32; ++e) a0[e] = a1[e] = a2[e] = a3[e] = 0.f;
   // This thread's weight rows (wgmma's A fragment: rows g and g + 8 of its warp's 16) and the
   // shared-memory offsets of their units 2q and 2q + 1 (both rows have the same swizzle).
   const int warp = t >> 5, g = (t & 31) >> 2, q = t & 3;
   const uint32_t u0 = weight_unit_offset(16 * warp + g, 2 * q), u1 = weight_unit_offset(16 * warp + g, 2 * q + 1);
+  // Consumer 1's sums go to consumer 0 through a buffer of their own (the stages may already hold
+  // the next item's chunks).
+  float* red = reinterpret_cast<float*>(smem + kStages * kStageBytes);
   // Two register sets for the weight fragments: a chunk's wgmma may still read one while the next
   // chunk's are loaded into the other.
   uint4 wa[4], wb[4];
-  int prev = -1;
-  auto chunk = [&](float (&acc)[32], uint4 (&wr)[4], int i) {
-    const int st = i % kStages;
-    mbar_wait(smem_addr(&full[st]), (i / kStages) & 1);
-    const uint32_t sw = sbase + st * kStageBytes, sx = sw + kWBytes;
-    // wr[0], wr[1]: row g's units 2q, 2q + 1; wr[2], wr[3]: row g + 8's.
-    asm volatile("ld.shared.v4.u32 {%0, %1, %2, %3}, [%4];\n"
-                 : "=r"(wr[0].x), "=r"(wr[0].y), "=r"(wr[0].z), "=r"(wr[0].w) : "r"(sw + u0) : "memory");
-    asm volatile("ld.shared.v4.u32 {%0, %1, %2, %3}, [%4];\n"
-                 : "=r"(wr[1].x), "=r"(wr[1].y), "=r"(wr[1].z), "=r"(wr[1].w) : "r"(sw + u1) : "memory");
-    asm volatile("ld.shared.v4.u32 {%0, %1, %2, %3}, [%4];\n"
-                 : "=r"(wr[2].x), "=r"(wr[2].y), "=r"(wr[2].z), "=r"(wr[2].w) : "r"(sw + 8 * 128 + u0) : "memory");
-    asm volatile("ld.shared.v4.u32 {%0, %1, %2, %3}, [%4];\n"
-                 : "=r"(wr[3].x), "=r"(wr[3].y), "=r"(wr[3].z), "=r"(wr[3].w) : "r"(sw + 8 * 128 + u1) : "memory");
-    // k group s: elements 16q + 4s + {0, 1} (fragment k 2q, 2q + 1) and + {2, 3} (k 2q + 8, 2q + 9) of
-    // rows g and g + 8, as gemm_mma's mma_bf16 takes them. The wgmma takes its fragment as four
-    // consecutive registers: they are assembled here, before the fence, so that no other
-    // instruction writes a wgmma input inside the group (ptxas would serialize the wgmma).
-    uint32_t f[4][4];
-#pragma unroll
-    for (int s = 0; s < 4; ++s) {
-      const uint4 &r0 = wr[s / 2], &r8 = wr[2 + s / 2];
-      asm volatile("mov.b32 %0, %4;\n mov.b32 %1, %5;\n mov.b32 %2, %6;\n mov.b32 %3, %7;\n"
-                   : "=r"(f[s][0]), "=r"(f[s][1]), "=r"(f[s][2]), "=r"(f[s][3])
-                   : "r"(s % 2 ? r0.z : r0.x), "r"(s % 2 ? r8.z : r8.x), "r"(s % 2 ? r0.w : r0.y),
-                     "r"(s % 2 ? r8.w : r8.y));
-    }
-    wgmma_fence();
-#pragma unroll
-    for (int s = 0; s < 4; ++s) {
-      wgmma_64x64(acc, f[s][0], f[s][1], f[s][2], f[s][3], smem_desc(sx + s * 2048));
-      if (SPLIT) wgmma_64x64(acc, f[s][0], f[s][1], f[s][2], f[s][3], smem_desc(sx + kXBytes / 2 + s * 2048));
-    }
-    wgmma_commit();
-    // The chunk before this one (another chain's accumulator, the other register set) is done: its
-    // stage goes back.
-    wgmma_wait<1>();
-    if (prev >= 0 && t == 0) mbar_arrive(smem_addr(&empty[prev]));
-    prev = st;
+  // Hands a stage back to the producer once this warpgroup's reads of it are done: its four warps
+  // meet first, so that the one arrival releases every thread's reads (an mbarrier arrival orders
+  // only the arriving thread's own accesses).
+  auto release = [&](int stage) {
+    asm volatile("bar.sync %0, 128;\n" ::"r"(2 + me) : "memory");
+    if (stage >= 0 && t == 0) mbar_arrive(smem_addr(&empty[stage]));
   };
-  for (int i = me; i < count; i += kChains) {
-    chunk(a0, wa, i);
-    if (i + 2 < count) chunk(a1, wb, i + 2);
-    if (i + 4 < count) chunk(a2, wa, i + 4);
-    if (i + 6 < count) chunk(a3, wb, i + 6);
-  }
-  wgmma_wait<0>();
-  if (prev >= 0 && t == 0) mbar_arrive(smem_addr(&empty[prev]));
-  // gemm_mma's tree within this consumer's chains: (me + (me + 4)) + ((me + 2) + (me + 6)).
+  int prev = -1, base = 0;
+  for (int item = blockIdx.x; item < items; item += gridDim.x, base += count) {
+    const int tt = item % tiles, row0 = (item / tiles) * kRows;
+    float a0[32], a1[32], a2[32], a3[32];  // chains me, me + 2, me + 4, me + 6
 #pragma unroll
-  for (int e = 0; e < 32; ++e) a0[e] = (a0[e] + a2[e]) + (a1[e] + a3[e]);
-  // Consumer 1's sums into consumer 0's, through the first 16 KB of the drained stages (every
-  // chunk's barrier was waited on and every wgmma has finished).
-  float* red = reinterpret_cast<float*>(smem);
-  asm volatile("bar.sync 1, 256;\n" ::: "memory");
-  if (me == 1) {
+    for (int e = 0; e < 32; ++e) a0[e] = a1[e] = a2[e] = a3[e] = 0.f;
+    auto chunk = [&](float (&acc)[32], uint4 (&wr)[4], int i) {
+      const int gi = base + i, st = gi % kStages;
+      mbar_wait(smem_addr(&full[st]), (gi / kStages) & 1);
+      const uint32_t sw = sbase + st * kStageBytes, sx = sw + kWBytes;
+      // wr[0], wr[1]: row g's units 2q, 2q + 1; wr[2], wr[3]: row g + 8's.
+      asm volatile("ld.shared.v4.u32 {%0, %1, %2, %3}, [%4];\n"
+                   : "=r"(wr[0].x), "=r"(wr[0].y), "=r"(wr[0].z), "=r"(wr[0].w) : "r"(sw + u0) : "memory");
+      asm volatile("ld.shared.v4.u32 {%0, %1, %2, %3}, [%4];\n"
+                   : "=r"(wr[1].x), "=r"(wr[1].y), "=r"(wr[1].z), "=r"(wr[1].w) : "r"(sw + u1) : "memory");
+      asm volatile("ld.shared.v4.u32 {%0, %1, %2, %3}, [%4];\n"
+                   : "=r"(wr[2].x), "=r"(wr[2].y), "=r"(wr[2].z), "=r"(wr[2].w) : "r"(sw + 8 * 128 + u0) : "memory");
+      asm volatile("ld.shared.v4.u32 {%0, %1, %2, %3}, [%4];\n"
+                   : "=r"(wr[3].x), "=r"(wr[3].y), "=r"(wr[3].z), "=r"(wr[3].w) : "r"(sw + 8 * 128 + u1) : "memory");
+      // k group s: elements 16q + 4s + {0, 1} (fragment k 2q, 2q + 1) and + {2, 3} (k 2q + 8, 2q + 9) of
+      // rows g and g + 8, as gemm_mma's mma_bf16 takes them. The wgmma takes its fragment as four
+      // consecutive registers: they are assembled here, before the fence, so that no other
+      // instruction writes a wgmma input inside the group (ptxas would serialize the wgmma).
+      uint32_t f[4][4];
 #pragma unroll
-    for (int e = 0; e < 32; ++e) red[e * 128 + t] = a0[e];
-  }
-  asm volatile("bar.sync 1, 256;\n" ::: "memory");
-  if (me == 0) {
+      for (int s = 0; s < 4; ++s) {
+        const uint4 &r0 = wr[s / 2], &r8 = wr[2 + s / 2];
+        asm volatile("mov.b32 %0, %4;\n mov.b32 %1, %5;\n mov.b32 %2, %6;\n mov.b32 %3, %7;\n"
+                     : "=r"(f[s][0]), "=r"(f[s][1]), "=r"(f[s][2]), "=r"(f[s][3])
+                     : "r"(s % 2 ? r0.z : r0.x), "r"(s % 2 ? r8.z : r8.x), "r"(s % 2 ? r0.w : r0.y),
+                       "r"(s % 2 ? r8.w : r8.y));
+      }
+      wgmma_fence();
 #pragma unroll
-    for (int e = 0; e < 32; ++e) a0[e] += red[e * 128 + t];
-  }
-  if (slices > 1) {
-    // The block's sums go to the next 16 KB; the cluster's rank-0 block adds ranks 1, 2, ... in order.
-    cg::cluster_group cluster = cg::this_cluster();
-    float* mine = red + 32 * 128;
+      for (int s = 0; s < 4; ++s) {
+        wgmma_64x64(acc, f[s][0], f[s][1], f[s][2], f[s][3], smem_desc(sx + s * 2048));
+        if (SPLIT) wgmma_64x64(acc, f[s][0], f[s][1], f[s][2], f[s][3], smem_desc(sx + kXBytes / 2 + s * 2048));
+      }
+      wgmma_commit();
+      // The chunk before this one (another chain's accumulator, the other register set) is done: its
+      // stage goes back.
+      wgmma_wait<1>();
+      release(prev);
+      prev = st;
+    };
+    for (int i = me; i < count; i += kChains) {
+      chunk(a0, wa, i);
+      if (i + 2 < count) chunk(a1, wb, i + 2);
+      if (i + 4 < count) chunk(a2, wa, i + 4);
+      if (i + 6 < count) chunk(a3, wb, i + 6);
+    }
+    wgmma_wait<0>();
+    release(prev);
+    prev = -1;
+    // gemm_mma's tree within this consumer's chains: (me + (me + 4)) + ((me + 2) + (me + 6)).
+#pragma unroll
+    for (int e = 0; e < 32; ++e) a0[e] = (a0[e] + a2[e]) + (a1[e] + a3[e]);
+    // Consumer 1's sums into consumer 0's. The first barrier also keeps consumer 1 from writing an
+    // item's sums before consumer 0 has read the last item's.
+    asm volatile("bar.sync 1, 256;\n" ::: "memory");
+    if (me == 1) {
+#pragma unroll
+      for (int e = 0; e < 32; ++e) red[e * 128 + t] = a0[e];
+    }
+    asm volatile("bar.sync 1, 256;\n" ::: "memory");
     if (me == 0) {
 #pragma unroll
-      for (int e = 0; e < 32; ++e) mine[e * 128 + t] = a0[e];
+      for (int e = 0; e < 32; ++e) a0[e] += red[e * 128 + t];
     }
-    cluster.sync();
-    const bool lead = cluster.block_rank() == 0;
-    if (lead && me == 0) {
-      for (int r = 1; r < slices; ++r) {
-        const float* other = cluster.map_shared_rank(mine, r);
+    bool store = me == 0;
+    if (slices > 1) {
+      // One item per block here, so every chunk's barrier was waited on and every wgmma has finished:
+      // the block's sums go to the first 16 KB of the drained stages; the cluster's rank-0 block adds
+      // ranks 1, 2, ... in order.
+      cg::cluster_group cluster = cg::this_cluster();
+      float* mine = reinterpret_cast<float*>(smem);
+      if (me == 0) {
 #pragma unroll
-        for (int e = 0; e < 32; ++e) a0[e] += other[e * 128 + t];
+        for (int e = 0; e < 32; ++e) mine[e * 128 + t] = a0[e];
+      }
+      cluster.sync();
+      const bool lead = cluster.block_rank() == 0;
+      if (lead && me == 0) {
+        for (int r = 1; r < slices; ++r) {
+          const float* other = cluster.map_shared_rank(mine, r);
+#pragma unroll
+          for (int e = 0; e < 32; ++e) a0[e] += other[e * 128 + t];
+        }
+      }
+      cluster.sync();
+      store = store && lead;
+    }
+    if (store) {
+      // a0[e]: row 16·warp + g (+ 8 for e % 4 >= 2), token 8·(e / 4) + 2q + e % 2 of the item.
+#pragma unroll
+      for (int e = 0; e < 32; ++e) {
+        const int r = row0 + 16 * warp + g + ((e >> 1) & 1) * 8, tok = tt * kTok + 8 * (e >> 2) + 2 * q + (e & 1);
+        if (tok < m && r < n) y[int64_t(tok) * n + r] = a0[e];
       }
     }
-    cluster.sync();
-    if (!lead) return;
-  }
-  if (me != 0) return;
-  // a0[e]: row 16·warp + g (+ 8 for e % 4 >= 2), token 8·(e / 4) + 2q + e % 2 of the block.
-#pragma unroll
-  for (int e = 0; e < 32; ++e) {
-    const int r = row0 + 16 * warp + g + ((e >> 1) & 1) * 8, tok = tt * kTok + 8 * (e >> 2) + 2 * q + (e & 1);
-    if (tok < m && r < n) y[int64_t(tok) * n + r] = a0[e];
   }
 #else
   __trap();  // the host launches it only where it was built for sm_90a (gemm_wgmma_supported)
@@ -381,6 +413,17 @@ bool gemm_wgmma_ready(cudaStream_t s, int m, int k) {
 
 namespace {
 
+// Blocks of a persistent launch: one per SM (STRIDE_GEMM_WGMMA_BLOCKS overrides it, for
+// benchmarks; a count never changes a result).
+int persistent_blocks() {
+  static const int b = [] {
+    const char* v = std::getenv("STRIDE_GEMM_WGMMA_BLOCKS");
+    const int want = v ? std::atoi(v) : 0;
+    return want > 0 ? want : sm_count();
+  }();
+  return b;
+}
+
 // The product kernel on the images in the scratch bound to s, split from x first unless `on_images`.
 // Checks the shape; throws stride::Error otherwise.
 void launch_product(const float* x, bool on_images, bool split, int m, int k, const bf16* w, int n, float* y, int slices,
@@ -403,17 +446,19 @@ void launch_product(const float* x, bool on_images, bool split, int m, int k, co
   if (!on_images)
     launch_kernel("gemm_wgmma split", true, split_activations_kernel, dim3(k / kChunk, tiles), 256, 0, s, x, m, k,
                   split, static_cast<uint8_t*>(scratch));
-  const dim3 grid(tiles, (n + kRows - 1) / kRows, slices);
-  const size_t smem = size_t(kStages) * kStageBytes;
+  // One block per SM, each taking every gridDim.x-th item; products split in k take one block per
+  // item and slice (the cluster's reduction serves one item).
+  const int items = tiles * ((n + kRows - 1) / kRows);
+  const dim3 grid(slices > 1 ? items : std::min(items, persistent_blocks()), 1, slices);
   static const bool attrs = [] {
-    cudaFuncSetAttribute(gemm_wgmma_kernel<true>, cudaFuncAttributeMaxDynamicSharedMemorySize, kStages * kStageBytes);
-    cudaFuncSetAttribute(gemm_wgmma_kernel<false>, cudaFuncAttributeMaxDynamicSharedMemorySize, kStages * kStageBytes);
+    cudaFuncSetAttribute(gemm_wgmma_kernel<true>, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmemBytes);
+    cudaFuncSetAttribute(gemm_wgmma_kernel<false>, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmemBytes);
     return true;
   }();
   (void)attrs;
   const uint8_t* img = static_cast<const uint8_t*>(scratch);
   launch_kernel_clustered("gemm_wgmma", true, slices, split ? gemm_wgmma_kernel<true> : gemm_wgmma_kernel<false>, grid,
-                          kThreads, smem, s, img, m, k, w, n, y);
+                          kThreads, kSmemBytes, s, img, m, k, w, n, y, tiles, items);
 }
 
 }  // namespace

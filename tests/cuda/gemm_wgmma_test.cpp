@@ -24,10 +24,12 @@ TEST(CudaGemmWgmma, GivesTheOneTokenBits) {
   EXPECT_TRUE(gemm_wgmma_ready(nullptr, 128, 18944));
   EXPECT_FALSE(gemm_wgmma_ready(nullptr, 128, 18944 + 64));
   // {m, n, k, slices (0: gemm_mma_split_k's)}: k = 576 has 9 chunks (chain 0 twice), 3584 and
-  // 4160 the 7B and uneven shapes, 18944 the 7B down product (two slices on the H100).
+  // 4160 the 7B and uneven shapes, 18944 the 7B down product (two slices on the H100); 9000 and
+  // 12000 rows are more items (token tile, 64 rows) than an H100 has SMs, so blocks take several
+  // (an odd number of chunks each at k = 576).
   for (const auto& [m, n, k, forced] : std::vector<std::tuple<int, int, int, int>>{
            {17, 200, 576, 0}, {64, 3584, 3584, 0}, {70, 1000, 4160, 0}, {128, 520, 1024, 0}, {33, 3584, 18944, 0},
-           {100, 130, 4160, 4}, {64, 256, 2048, 3}}) {
+           {100, 130, 4160, 4}, {64, 256, 2048, 3}, {100, 9000, 576, 0}, {64, 12000, 1024, 0}}) {
     const int slices = forced > 0 ? forced : gemm_mma_split_k(n, k);
     for (bool split : {true, false}) {
       std::vector<uint16_t> wb;
