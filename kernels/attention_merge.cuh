@@ -138,8 +138,13 @@ __device__ __forceinline__ void merge_chunks(const AttentionArgs& a, int r, int 
   }
   const float inv = gl > 0.f ? 1.f / gl : 0.f;  // a row that sees no key at all gets zeros
   if (a.out_images.p) {
+    if constexpr (VPL % 2 == 0) {
 #pragma unroll
-    for (int v = 0; v < VPL; ++v) a.out_images.store(r, h * hd + lane * VPL + v, o[v] * inv);
+      for (int v = 0; v < VPL; v += 2) a.out_images.store2(r, h * hd + lane * VPL + v, o[v] * inv, o[v + 1] * inv);
+    } else {
+#pragma unroll
+      for (int v = 0; v < VPL; ++v) a.out_images.store(r, h * hd + lane * VPL + v, o[v] * inv);
+    }
     return;
   }
   float* orow = a.out + (int64_t(r) * a.heads + h) * hd;

@@ -1,5 +1,7 @@
 #include "kernels/rmsnorm.cuh"
 
+#include <type_traits>
+
 namespace stride::cuda {
 
 __device__ __forceinline__ void store(float* p, float v) { *p = v; }
@@ -55,10 +57,27 @@ __global__ void __launch_bounds__(kThreads) add_rmsnorm_kernel(float* __restrict
     for (int j = 0; j < kMaxPer; ++j)
       if (threadIdx.x + j * kThreads < d) ss = fmaf(v[j], v[j], ss);  // written out: gemm_mma's fused RMSNorm reduces alike
     const float scale = rsqrtf(block_sum(ss, scratch) / d + eps);
+    if constexpr (std::is_same_v<Out, WgmmaImages>) {
+      // Images (d a multiple of 64): a warp holds 32 consecutive elements per j, half a chunk, so
+      // its even lanes below 16 gather elements lane, lane + 1, lane + 16, lane + 17 (two image
+      // words of one k group and half) and store them together, 8 bytes per image instead of 2
+      // (H100, 7B step M = 16 / 64: 6.71 / 7.40 -> 6.64 / 7.36 ms).
+      const int lane = threadIdx.x & 31;
 #pragma unroll
-    for (int j = 0; j < kMaxPer; ++j) {
-      const int k = threadIdx.x + j * kThreads;
-      if (k < d) store_at(out, blockIdx.x, d, k, __bfloat162float(g[j]) * (v[j] * scale));
+      for (int j = 0; j < kMaxPer; ++j) {
+        const int k0 = (threadIdx.x & ~31) + j * kThreads;  // the warp's first element: whole warps in d
+        if (k0 >= d) break;
+        const float y = __bfloat162float(g[j]) * (v[j] * scale);
+        const float y1 = __shfl_down_sync(0xffffffffu, y, 1), y16 = __shfl_down_sync(0xffffffffu, y, 16),
+                    y17 = __shfl_down_sync(0xffffffffu, y, 17);
+        if (lane < 16 && (lane & 1) == 0) out.store_word_pair(blockIdx.x, k0 + lane, y, y1, y16, y17);
+      }
+    } else {
+#pragma unroll
+      for (int j = 0; j < kMaxPer; ++j) {
+        const int k = threadIdx.x + j * kThreads;
+        if (k < d) store_at(out, blockIdx.x, d, k, __bfloat162float(g[j]) * (v[j] * scale));
+      }
     }
   } else {
     pdl_wait_then_release();
@@ -101,7 +120,8 @@ void launch_add_rmsnorm_bf16(float* residual, const float* delta, const bf16* we
 
 void launch_add_rmsnorm_images(float* residual, const float* delta, const bf16* weight, int n, int d, float eps,
                                const WgmmaImages& out, cudaStream_t s) {
-  if (n > 0 && (!out.p || out.k != d)) throw Error("add_rmsnorm: no activation images of width " + std::to_string(d));
+  if (n > 0 && (!out.p || out.k != d || d % kImageChunk != 0))
+    throw Error("add_rmsnorm: no activation images of width " + std::to_string(d));
   launch_rows("add_rmsnorm (images out)", residual, delta, weight, n, d, eps, out, s);
 }
 

@@ -44,6 +44,38 @@ struct WgmmaImages {
     if (split) *reinterpret_cast<bf16*>(chunk + kImageChunkBytes / 2 + off) =
         __float2bfloat16_rn(__fsub_rn(v, __bfloat162float(hi)));
   }
+  // Elements col, col + 1 of row `row` (col even): one 4-byte word per image.
+  __device__ __forceinline__ void store2(int row, int col, float v0, float v1) const {
+    uint8_t* chunk = p + (int64_t(row / kImageTokens) * (k / kImageChunk) + col / kImageChunk) * kImageChunkBytes;
+    const int off = image_element_offset(row % kImageTokens, col % kImageChunk);
+    const __nv_bfloat162 hi = __floats2bfloat162_rn(v0, v1);
+    *reinterpret_cast<__nv_bfloat162*>(chunk + off) = hi;
+    if (split) {
+      const float2 f = __bfloat1622float2(hi);
+      *reinterpret_cast<__nv_bfloat162*>(chunk + kImageChunkBytes / 2 + off) =
+          __floats2bfloat162_rn(__fsub_rn(v0, f.x), __fsub_rn(v1, f.y));
+    }
+  }
+  // Elements col, col + 1 (word q) and col + 16, col + 17 (word q + 1) of row `row`, where
+  // col % 32 is even and below 16 (q even): one 8-byte store per image.
+  __device__ __forceinline__ void store_word_pair(int row, int col, float a0, float a1, float b0, float b1) const {
+    uint8_t* chunk = p + (int64_t(row / kImageTokens) * (k / kImageChunk) + col / kImageChunk) * kImageChunkBytes;
+    const int off = image_element_offset(row % kImageTokens, col % kImageChunk);
+    const __nv_bfloat162 ha = __floats2bfloat162_rn(a0, a1), hb = __floats2bfloat162_rn(b0, b1);
+    uint2 hw;
+    hw.x = *reinterpret_cast<const uint32_t*>(&ha);
+    hw.y = *reinterpret_cast<const uint32_t*>(&hb);
+    *reinterpret_cast<uint2*>(chunk + off) = hw;
+    if (split) {
+      const float2 fa = __bfloat1622float2(ha), fb = __bfloat1622float2(hb);
+      const __nv_bfloat162 la = __floats2bfloat162_rn(__fsub_rn(a0, fa.x), __fsub_rn(a1, fa.y));
+      const __nv_bfloat162 lb = __floats2bfloat162_rn(__fsub_rn(b0, fb.x), __fsub_rn(b1, fb.y));
+      uint2 lw;
+      lw.x = *reinterpret_cast<const uint32_t*>(&la);
+      lw.y = *reinterpret_cast<const uint32_t*>(&lb);
+      *reinterpret_cast<uint2*>(chunk + kImageChunkBytes / 2 + off) = lw;
+    }
+  }
 #endif
 };
 
