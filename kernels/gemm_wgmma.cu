@@ -55,15 +55,14 @@ __global__ void __launch_bounds__(256) split_activations_kernel(const float* __r
   uint8_t* dst = img + (int64_t(tt) * (k / kChunk) + c) * kXBytes;
 #pragma unroll
   for (int s = 0; s < 4; ++s) {
-    const __nv_bfloat162 h01 = __floats2bfloat162_rn(v[s].x, v[s].y), h23 = __floats2bfloat162_rn(v[s].z, v[s].w);
-    *reinterpret_cast<__nv_bfloat162*>(dst + image_word_offset(tok, s, 0, t)) = h01;
-    *reinterpret_cast<__nv_bfloat162*>(dst + image_word_offset(tok, s, 1, t)) = h23;
+    uint32_t h01, h23, l01, l23;
+    WgmmaImages::split_pair(v[s].x, v[s].y, h01, l01);
+    WgmmaImages::split_pair(v[s].z, v[s].w, h23, l23);
+    *reinterpret_cast<uint32_t*>(dst + image_word_offset(tok, s, 0, t)) = h01;
+    *reinterpret_cast<uint32_t*>(dst + image_word_offset(tok, s, 1, t)) = h23;
     if (split) {
-      const float2 f01 = __bfloat1622float2(h01), f23 = __bfloat1622float2(h23);
-      const __nv_bfloat162 l01 = __floats2bfloat162_rn(v[s].x - f01.x, v[s].y - f01.y);
-      const __nv_bfloat162 l23 = __floats2bfloat162_rn(v[s].z - f23.x, v[s].w - f23.y);
-      *reinterpret_cast<__nv_bfloat162*>(dst + kXBytes / 2 + image_word_offset(tok, s, 0, t)) = l01;
-      *reinterpret_cast<__nv_bfloat162*>(dst + kXBytes / 2 + image_word_offset(tok, s, 1, t)) = l23;
+      *reinterpret_cast<uint32_t*>(dst + kXBytes / 2 + image_word_offset(tok, s, 0, t)) = l01;
+      *reinterpret_cast<uint32_t*>(dst + kXBytes / 2 + image_word_offset(tok, s, 1, t)) = l23;
     }
   }
 }

@@ -33,48 +33,46 @@ struct WgmmaImages {
   int k = 0;
   bool split = true;
 #ifdef __CUDACC__
+  // The hi image's byte of element col of row `row` (the lo image's is kLo further).
+  static constexpr int kLo = kImageChunkBytes / 2;
+  __device__ __forceinline__ uint8_t* at(int row, int col) const {
+    return p + (int64_t(row / kImageTokens) * (k / kImageChunk) + col / kImageChunk) * kImageChunkBytes +
+           image_element_offset(row % kImageTokens, col % kImageChunk);
+  }
+  // hi = bf16(v), lo = bf16(v - hi) for two values. __fsub_rn: never contracted with the multiply
+  // that made v (v is the float32 a kernel would have stored), as the split kernel's subtraction of
+  // a loaded value is not.
+  static __device__ __forceinline__ void split_pair(float v0, float v1, uint32_t& hi, uint32_t& lo) {
+    const __nv_bfloat162 h = __floats2bfloat162_rn(v0, v1);
+    const float2 f = __bfloat1622float2(h);
+    const __nv_bfloat162 l = __floats2bfloat162_rn(__fsub_rn(v0, f.x), __fsub_rn(v1, f.y));
+    hi = *reinterpret_cast<const uint32_t*>(&h);
+    lo = *reinterpret_cast<const uint32_t*>(&l);
+  }
   // Element col of row `row`, value v.
   __device__ __forceinline__ void store(int row, int col, float v) const {
-    uint8_t* chunk = p + (int64_t(row / kImageTokens) * (k / kImageChunk) + col / kImageChunk) * kImageChunkBytes;
-    const int off = image_element_offset(row % kImageTokens, col % kImageChunk);
+    uint8_t* dst = at(row, col);
     const bf16 hi = __float2bfloat16_rn(v);
-    *reinterpret_cast<bf16*>(chunk + off) = hi;
-    // __fsub_rn: never contracted with the multiply that made v (v is the float32 a kernel would have
-    // stored), as the split kernel's subtraction of a loaded value is not.
-    if (split) *reinterpret_cast<bf16*>(chunk + kImageChunkBytes / 2 + off) =
-        __float2bfloat16_rn(__fsub_rn(v, __bfloat162float(hi)));
+    *reinterpret_cast<bf16*>(dst) = hi;
+    if (split) *reinterpret_cast<bf16*>(dst + kLo) = __float2bfloat16_rn(__fsub_rn(v, __bfloat162float(hi)));
   }
   // Elements col, col + 1 of row `row` (col even): one 4-byte word per image.
   __device__ __forceinline__ void store2(int row, int col, float v0, float v1) const {
-    uint8_t* chunk = p + (int64_t(row / kImageTokens) * (k / kImageChunk) + col / kImageChunk) * kImageChunkBytes;
-    const int off = image_element_offset(row % kImageTokens, col % kImageChunk);
-    const __nv_bfloat162 hi = __floats2bfloat162_rn(v0, v1);
-    *reinterpret_cast<__nv_bfloat162*>(chunk + off) = hi;
-    if (split) {
-      const float2 f = __bfloat1622float2(hi);
-      *reinterpret_cast<__nv_bfloat162*>(chunk + kImageChunkBytes / 2 + off) =
-          __floats2bfloat162_rn(__fsub_rn(v0, f.x), __fsub_rn(v1, f.y));
-    }
+    uint8_t* dst = at(row, col);
+    uint32_t hi, lo;
+    split_pair(v0, v1, hi, lo);
+    *reinterpret_cast<uint32_t*>(dst) = hi;
+    if (split) *reinterpret_cast<uint32_t*>(dst + kLo) = lo;
   }
   // Elements col, col + 1 (word q) and col + 16, col + 17 (word q + 1) of row `row`, where
   // col % 32 is even and below 16 (q even): one 8-byte store per image.
   __device__ __forceinline__ void store_word_pair(int row, int col, float a0, float a1, float b0, float b1) const {
-    uint8_t* chunk = p + (int64_t(row / kImageTokens) * (k / kImageChunk) + col / kImageChunk) * kImageChunkBytes;
-    const int off = image_element_offset(row % kImageTokens, col % kImageChunk);
-    const __nv_bfloat162 ha = __floats2bfloat162_rn(a0, a1), hb = __floats2bfloat162_rn(b0, b1);
-    uint2 hw;
-    hw.x = *reinterpret_cast<const uint32_t*>(&ha);
-    hw.y = *reinterpret_cast<const uint32_t*>(&hb);
-    *reinterpret_cast<uint2*>(chunk + off) = hw;
-    if (split) {
-      const float2 fa = __bfloat1622float2(ha), fb = __bfloat1622float2(hb);
-      const __nv_bfloat162 la = __floats2bfloat162_rn(__fsub_rn(a0, fa.x), __fsub_rn(a1, fa.y));
-      const __nv_bfloat162 lb = __floats2bfloat162_rn(__fsub_rn(b0, fb.x), __fsub_rn(b1, fb.y));
-      uint2 lw;
-      lw.x = *reinterpret_cast<const uint32_t*>(&la);
-      lw.y = *reinterpret_cast<const uint32_t*>(&lb);
-      *reinterpret_cast<uint2*>(chunk + kImageChunkBytes / 2 + off) = lw;
-    }
+    uint8_t* dst = at(row, col);
+    uint2 hi, lo;
+    split_pair(a0, a1, hi.x, lo.x);
+    split_pair(b0, b1, hi.y, lo.y);
+    *reinterpret_cast<uint2*>(dst) = hi;
+    if (split) *reinterpret_cast<uint2*>(dst + kLo) = lo;
   }
 #endif
 };
