@@ -71,17 +71,23 @@ std::vector<std::unique_ptr<ScopedEnv>> opt_ins(bool on) {
   return e;
 }
 
+// Wide enough (k >= 512) that every product of a step of 9 or more tokens takes the warpgroup form
+// where it runs (sm_90a), the separate norm, SwiGLU and attention kernels writing its inputs as
+// activation images under opt_ins(true).
+ModelConfig wide_test_config() {
+  ModelConfig c = small_test_config();
+  c.hidden_size = 512;
+  c.num_heads = 8;
+  c.intermediate_size = 1024;
+  return c;
+}
+
 TEST(CudaBackend, LogitsAreBitIdenticalWithOneOrSixtyFourTokensPerStep) {
   STRIDE_REQUIRE_GPU();
   for (const bool opt_in : {false, true}) {
   SCOPED_TRACE(opt_in ? "separate norm kernels, rows padded to multiples of 8" : "defaults");
   std::mt19937 rng(std::random_device{}());
-  // Wide enough (k >= 512) that every product of the 64-token step takes the warpgroup form where it
-  // runs (sm_90a), the separate norm and SwiGLU kernels writing its inputs as activation images.
-  ModelConfig c = small_test_config();
-  c.hidden_size = 512;
-  c.num_heads = 8;
-  c.intermediate_size = 1024;
+  const ModelConfig c = wide_test_config();
   const uint64_t seed = rng();
   std::unique_ptr<Backend> a, b;
   {
@@ -152,13 +158,21 @@ TEST(CudaBackend, AcceptOfTreeRowsEqualsTheChainComputedAlone) {
 
 // The accepted chain lies on rows 0, 50 and 120 of a 121-row tree step over a 60-token cache, so
 // its keys sit in three different attention chunks of the tree step but in one chunk when the chain
-// is decoded alone: the attention must walk them in the packed order of plain decoding.
+// is decoded alone: the attention must walk them in the packed order of plain decoding. Run with the
+// defaults and with the opt-ins on a wider model (masked steps whose products read images).
 TEST(CudaBackend, ScatteredTreeRowsGiveTheLogitsOfPlainDecodingBitForBit) {
   STRIDE_REQUIRE_GPU();
+  for (const bool opt_in : {false, true}) {
+  SCOPED_TRACE(opt_in ? "separate norm kernels, rows padded to multiples of 8" : "defaults");
   std::mt19937 rng(std::random_device{}());
-  const ModelConfig c = small_test_config();
+  const ModelConfig c = opt_in ? wide_test_config() : small_test_config();
   const uint64_t seed = rng();
-  auto tree = make_cuda_backend_random(c, seed, 512), plain = make_cuda_backend_random(c, seed, 512);
+  std::unique_ptr<Backend> tree, plain;
+  {
+    const auto env = opt_ins(opt_in);  // read when a backend is made
+    tree = make_cuda_backend_random(c, seed, 512);
+    plain = make_cuda_backend_random(c, seed, 512);
+  }
   const auto prefix = random_tokens(rng, 60, c.vocab_size);
   for (Backend* x : {tree.get(), plain.get()}) {
     x->forward(causal_step(prefix, 0));
@@ -183,6 +197,7 @@ TEST(CudaBackend, ScatteredTreeRowsGiveTheLogitsOfPlainDecodingBitForBit) {
     EXPECT_EQ(0, std::memcmp(lt.data(), lp.data(), lt.size() * 4)) << "chain token " << d << " (tree row " << chain[d] << ")";
     EXPECT_EQ(tree->argmax()[chain[d]], plain->argmax()[0]);
     plain->accept({0});
+  }
   }
 }
 
