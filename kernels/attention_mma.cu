@@ -182,6 +182,21 @@ __device__ __forceinline__ void fold_group(float (&out)[4], float4 o, const floa
   }
 }
 
+// The lane's tile rows g and g + 8 of tile rt (R rows × gn heads from h0): their query row, head and
+// key count (0: no such row). A masked launch's row sees the block's `total` (R is 1 there).
+__device__ __forceinline__ void tile_pairs(const AttentionArgs& a, int rt, int R, int per_tile, int h0, int gn, int g,
+                                           int cache_len, int total, int (&prow)[2], int (&phead)[2],
+                                           int (&ptotal)[2]) {
+#pragma unroll
+  for (int hh = 0; hh < 2; ++hh) {
+    const int p = g + 8 * hh, rr = rt * R + p / per_tile;
+    phead[hh] = h0 + p % per_tile;
+    prow[hh] = rr;
+    const bool on = p / per_tile < R && rr < a.rows && p % per_tile < gn;
+    ptotal[hh] = !on ? 0 : a.mask ? total : cache_len + min(a.key_limit, a.first_row + rr + 1);
+  }
+}
+
 // Block (chunk c, query rows rt·R .. rt·R + R - 1, z = kv head × head tile): query heads h0 .. h0 +
 // gn - 1 of kv head kvh for each of its R rows; tile row p (< 16) is row rt·R + p / per_tile, head
 // h0 + p % per_tile. R > 1 only without a mask (every row walks the same slots, each up to its own
@@ -209,16 +224,8 @@ __global__ void __launch_bounds__(kWarps * 32, 4) attention_mma_kernel(Attention
   __shared__ int16_t s_keys[kMaxMaskedKeys];
   // The block's slots: those of its last row (with a mask R is 1 and the row's list is built here).
   const int total = cache_len + visible_new_keys(a, a.first_row + min(a.rows - 1, rt * R + R - 1), s_keys);
-  // The lane's tile rows g and g + 8: their query row, head and key count (0: no such row).
   int prow[2], phead[2], ptotal[2];
-#pragma unroll
-  for (int hh = 0; hh < 2; ++hh) {
-    const int p = g + 8 * hh, rr = rt * R + p / per_tile;
-    phead[hh] = h0 + p % per_tile;
-    prow[hh] = rr;
-    const bool on = p / per_tile < R && rr < a.rows && p % per_tile < gn;
-    ptotal[hh] = !on ? 0 : a.mask ? total : cache_len + min(a.key_limit, a.first_row + rr + 1);
-  }
+  tile_pairs(a, rt, R, per_tile, h0, gn, g, cache_len, total, prow, phead, ptotal);
   const int c0 = c * kChunk;
   // Each warp's K rows then V rows; once the warp's products are done, its output fragments for the
   // merge (warps 1..3) take their place.
@@ -363,14 +370,7 @@ __global__ void __launch_bounds__(kWarps * 32, 2) attention_mma_wide_kernel(Atte
   const int last = min(a.rows - 1, (blockIdx.y + 1) * kWarps * R - 1);
   const int total = cache_len + min(a.key_limit, a.first_row + last + 1);
   int prow[2], phead[2], ptotal[2];
-#pragma unroll
-  for (int hh = 0; hh < 2; ++hh) {
-    const int p = g + 8 * hh, rr = rt * R + p / per_tile;
-    phead[hh] = h0 + p % per_tile;
-    prow[hh] = rr;
-    const bool on = p / per_tile < R && rr < a.rows && p % per_tile < gn;
-    ptotal[hh] = on ? cache_len + min(a.key_limit, a.first_row + rr + 1) : 0;
-  }
+  tile_pairs(a, rt, R, per_tile, h0, gn, g, cache_len, total, prow, phead, ptotal);
   const int c0 = c * kChunk;
   if (c0 >= total) {
     pdl_wait_then_release();
