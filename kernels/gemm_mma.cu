@@ -593,15 +593,20 @@ std::pair<int, int> tile_override() {
 // slices) keep depth 2 in one-token steps too. Session 17, --step-costs M=1 / M=8, ms, two passes:
 // 1.5B 1.781 / 2.143, 1.792 / 2.154 -> 1.747 / 2.130, 1.748 / 2.132; the 7B down product (3584
 // rows) at depth 2: 5.67-5.70 -> 5.86-5.87, so it stays at 1.
+// Session 24 (norms folded into the products, the epilogues, PDL): the 1.5B q/k/v and o products (3
+// chunks per warp) went back to depth 2 in one-token steps, so every product of at most 2048 rows now
+// takes depth 2. --step-costs 1.5B M=1, ms, one call: depth 1 1.754 / 1.761 / 1.753, depth 2 1.732 /
+// 1.728 / 1.724 (depth 3, all three chunks loaded before the PDL wait: 1.85). M=8 and the other shapes
+// do not change (they already took depth 2, or have no product this narrow).
 constexpr int kDecodeDepthWide = 1;
-int decode_depth(int n, int m, int k) { return n <= 2048 && (m > 1 || n < 1536 || k >= 4096) ? 2 : 1; }
+int decode_depth(int n) { return n <= 2048 ? 2 : 1; }
 std::pair<int, int> depth_override() {
   static const std::pair<int, int> d = [] {
     const char* v = std::getenv("STRIDE_GEMM_DEPTH");
     int u1 = 0, u2 = 0;
     if (v && std::sscanf(v, "%d,%d", &u1, &u2) == 2 && (u1 == 1 || u1 == 2 || u1 == 4) && (u2 == 1 || u2 == 2))
       return std::make_pair(u1, u2);
-    return std::make_pair(0, kDecodeDepthWide);  // u1 0: decode_depth(n, m, k)
+    return std::make_pair(0, kDecodeDepthWide);  // u1 0: decode_depth(n)
   }();
   return d;
 }
@@ -632,7 +637,7 @@ void launch_tiles(const float* x, int m, int k, const bf16* w, int n, float* y, 
   if (nt == 0 && m <= 8) {
     if constexpr (CK == 64) {
       const auto [u1, u2] = depth_override();
-      const int depth = n >= 8192 ? u2 : u1 > 0 ? u1 : decode_depth(n, m, k);
+      const int depth = n >= 8192 ? u2 : u1 > 0 ? u1 : decode_depth(n);
       if (kBase && depth == 4) launch_form<1, 1, kBase ? 4 : 2, CK, SPLIT, PAIR, IN, ADD>(x, m, k, w, n, y, s, e);
       else if (depth >= 2) launch_form<1, 1, 2, CK, SPLIT, PAIR, IN, ADD>(x, m, k, w, n, y, s, e);
       else launch_form<1, 1, 1, CK, SPLIT, PAIR, IN, ADD>(x, m, k, w, n, y, s, e);
