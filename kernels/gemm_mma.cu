@@ -118,14 +118,15 @@ __device__ __forceinline__ PairTile pair_tile(int tile, int width, int g) {
   return {group, (tile - group * per) * 8 + g};
 }
 
-// The q/k/v epilogue of one token's pair: qkv_rope_kernel's bias add, then its store.
-__device__ __forceinline__ void qkv_rope_store(const QkvRopeArgs& ep, int tok, int group, int i, float a, float b) {
+// The q/k/v epilogue of one token's pair: qkv_rope_kernel's bias add (b0, b1: the pair's biases),
+// then its store.
+__device__ __forceinline__ void qkv_rope_store(const QkvRopeArgs& ep, int tok, int group, int i, float a, float b,
+                                               float b0, float b1, const QkvPairInputs& in) {
   if (ep.bias) {
-    const int c0 = group * ep.head_dim + i;
-    a += ep.bias[c0];
-    b += ep.bias[c0 + ep.head_dim / 2];
+    a += b0;
+    b += b1;
   }
-  qkv_rope_pair(ep, tok, group, i, a, b);
+  qkv_rope_pair_with(ep, tok, group, i, a, b, in);
 }
 
 // Block: MT × 16 weight rows, 8·NT tokens of the token group blockIdx.x; warp w takes k chunks
@@ -141,7 +142,7 @@ template <int NT, int MT, int U, int CK, bool SPLIT, int IN = kInPlain, bool ADD
 __global__ void __launch_bounds__(kWarps * 32) gemm_mma_kernel(const float* __restrict__ x, int m, int k,
                                                                const bf16* __restrict__ w, int n, float* __restrict__ y,
                                                                const bf16* __restrict__ norm, float eps,
-                                                               const QkvRopeArgs ep) {
+                                                               const QkvRopeArgs ep, const bool y_settled) {
   constexpr int V = CK / 32;  // 16-byte weight loads per row per chunk
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int g = lane >> 2, tig = lane & 3;
@@ -213,6 +214,50 @@ __global__ void __launch_bounds__(kWarps * 32) gemm_mma_kernel(const float* __re
         for (int h = 0; h < 2; ++h)
           if (wok[mt][h]) prefetch_l2(wp[mt][h] + int64_t(cu) * (CK / 8));
     }
+  }
+  // The epilogue's other inputs, loaded by the storing warps before the wait so that their round
+  // trips overlap the kernel before instead of following the k tree: the q/k/v biases (weights)
+  // always; the rotation and cache rows (ep.settled) and the y an ADD product adds into (y_settled)
+  // where the caller says no kernel that may still run writes them (QkvRopeArgs, GemmFusion). The
+  // same bits either way. H100, session 25, --step-costs M=1 / M=8 ms, two passes in one call,
+  // STRIDE_CUDA_EARLY_EPILOGUES=0 -> on: 1.5B 1.750, 1.729 / 2.090, 2.072 -> 1.713, 1.703 / 2.000,
+  // 1.981; 0.5B 0.846, 0.859 / 0.971, 0.986 -> 0.828, 0.824 / 0.910, 0.913; 7B 5.740, 5.715 / 6.402,
+  // 6.389 -> 5.705, 5.701 / 6.392, 6.372.
+  const bool stores = (THIN || warp == 0) && slice == 0;
+  [[maybe_unused]] float bias_pre[MT][NT][2][2];
+  [[maybe_unused]] QkvPairInputs pair_pre[MT][NT][2];
+  [[maybe_unused]] float y_pre[MT][NT][4];
+  if constexpr (PAIR == kPairQkvRope) {
+    const int width = pair_width<PAIR>(n, ep);
+#pragma unroll
+    for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+      for (int t = 0; t < NT; ++t)
+#pragma unroll
+        for (int e = 0; e < 2; ++e) {
+          bias_pre[mt][t][e][0] = bias_pre[mt][t][e][1] = 0.f;
+          const PairTile p = pair_tile(row0 / 16 + mt, width, g);
+          const int tok = tok0 + t * 8 + tig * 2 + e;
+          if (!stores || (row0 / 16 + mt) * 16 >= n || tok >= m) continue;
+          if (ep.bias) {
+            const int c0 = p.group * ep.head_dim + p.i;
+            bias_pre[mt][t][e][0] = ep.bias[c0];
+            bias_pre[mt][t][e][1] = ep.bias[c0 + ep.head_dim / 2];
+          }
+          if (ep.settled) pair_pre[mt][t][e] = qkv_pair_inputs(ep, tok, p.group, p.i);
+        }
+  }
+  if constexpr (ADD) {
+#pragma unroll
+    for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+      for (int t = 0; t < NT; ++t)
+#pragma unroll
+        for (int i = 0; i < 4; ++i) {
+          const int r = row0 + mt * 16 + g + (i >= 2 ? 8 : 0);
+          const int tok = tok0 + t * 8 + tig * 2 + (i & 1);
+          if (stores && y_settled && r < n && tok < m) y_pre[mt][t][i] = __ldcg(y + int64_t(tok) * n + r);
+        }
   }
   pdl_wait_then_release();
   float ss[NT];  // kInRmsNorm: this thread's sum of squares of token t·8 + g's inputs
@@ -385,7 +430,8 @@ __global__ void __launch_bounds__(kWarps * 32) gemm_mma_kernel(const float* __re
           if constexpr (PAIR == kPairSwiGlu) {
             y[int64_t(tok) * (n / 2) + p.i] = silu_mul(acc[mt][t][e], acc[mt][t][e + 2]);
           } else {
-            qkv_rope_store(ep, tok, p.group, p.i, acc[mt][t][e], acc[mt][t][e + 2]);
+            qkv_rope_store(ep, tok, p.group, p.i, acc[mt][t][e], acc[mt][t][e + 2], bias_pre[mt][t][e][0],
+                           bias_pre[mt][t][e][1], ep.settled ? pair_pre[mt][t][e] : qkv_pair_inputs(ep, tok, p.group, p.i));
           }
         }
     }
@@ -400,7 +446,8 @@ __global__ void __launch_bounds__(kWarps * 32) gemm_mma_kernel(const float* __re
         const int tok = tok0 + t * 8 + tig * 2 + (i & 1);
         if (r < n && tok < m) {
           if constexpr (ADD) {
-            y[int64_t(tok) * n + r] += acc[mt][t][i];  // the residual add of add_rmsnorm: residual + delta
+            // The residual add of add_rmsnorm: residual + delta.
+            y[int64_t(tok) * n + r] = (y_settled ? y_pre[mt][t][i] : y[int64_t(tok) * n + r]) + acc[mt][t][i];
           } else {
             y[int64_t(tok) * n + r] = acc[mt][t][i];
           }
@@ -495,12 +542,12 @@ int gemm_mma_slices(int n, int k, int chunk_k) {
 template <int NT, int MT, int U, int CK, bool SPLIT, int IN = kInPlain, bool ADD = false, bool THIN = false,
           int PAIR = kPairNone>
 void launch(const float* x, int m, int k, const bf16* w, int n, float* y, cudaStream_t s, const bf16* norm = nullptr,
-            float eps = 0.f, const QkvRopeArgs& ep = {}) {
+            float eps = 0.f, const QkvRopeArgs& ep = {}, bool y_settled = false) {
   const int slices = THIN ? 1 : gemm_mma_slices(n, k, CK);
   const int block_rows = (THIN ? kWarps : 1) * MT * 16;
   const dim3 grid((m + 8 * NT - 1) / (8 * NT), (n + block_rows - 1) / block_rows, slices);
   launch_kernel_clustered("gemm_mma", true, slices, gemm_mma_kernel<NT, MT, U, CK, SPLIT, IN, ADD, THIN, PAIR>, grid,
-                          kWarps * 32, 0, s, x, m, k, w, n, y, norm, eps, ep);
+                          kWarps * 32, 0, s, x, m, k, w, n, y, norm, eps, ep, y_settled);
 }
 
 // What a product reads and where its result goes besides the tile: the input (kInPlain or
@@ -509,12 +556,13 @@ struct Extras {
   const bf16* norm = nullptr;
   float eps = 0.f;
   QkvRopeArgs ep{};
+  bool y_settled = false;  // GemmFusion::y_settled
 };
 
 // A product of tile NT × MT, depth U (launch_tiles' forms).
 template <int NT, int MT, int U, int CK, bool SPLIT, int PAIR, int IN, bool ADD>
 void launch_form(const float* x, int m, int k, const bf16* w, int n, float* y, cudaStream_t s, const Extras& e) {
-  launch<NT, MT, U, CK, SPLIT, IN, ADD, false, PAIR>(x, m, k, w, n, y, s, e.norm, e.eps, e.ep);
+  launch<NT, MT, U, CK, SPLIT, IN, ADD, false, PAIR>(x, m, k, w, n, y, s, e.norm, e.eps, e.ep, e.y_settled);
 }
 
 }  // namespace
@@ -547,10 +595,10 @@ void launch_thin(const float* x, int m, int k, const bf16* w, int n, float* y, c
   if (nt == 0 && n >= 8192) nt = m <= 8 ? 1 : m <= 16 ? 2 : m <= 32 ? 4 : 8;
   if (nt == 0) nt = m <= 16 ? 1 : m <= 32 ? 2 : 4;
   switch (nt) {
-    case 1: launch<1, 1, U, CK, SPLIT, IN, ADD, true, PAIR>(x, m, k, w, n, y, s, e.norm, e.eps, e.ep); break;
-    case 2: launch<2, 1, U, CK, SPLIT, IN, ADD, true, PAIR>(x, m, k, w, n, y, s, e.norm, e.eps, e.ep); break;
-    case 4: launch<4, 1, U, CK, SPLIT, IN, ADD, true, PAIR>(x, m, k, w, n, y, s, e.norm, e.eps, e.ep); break;
-    default: launch<8, 1, U, CK, SPLIT, IN, ADD, true, PAIR>(x, m, k, w, n, y, s, e.norm, e.eps, e.ep); break;
+    case 1: launch<1, 1, U, CK, SPLIT, IN, ADD, true, PAIR>(x, m, k, w, n, y, s, e.norm, e.eps, e.ep, e.y_settled); break;
+    case 2: launch<2, 1, U, CK, SPLIT, IN, ADD, true, PAIR>(x, m, k, w, n, y, s, e.norm, e.eps, e.ep, e.y_settled); break;
+    case 4: launch<4, 1, U, CK, SPLIT, IN, ADD, true, PAIR>(x, m, k, w, n, y, s, e.norm, e.eps, e.ep, e.y_settled); break;
+    default: launch<8, 1, U, CK, SPLIT, IN, ADD, true, PAIR>(x, m, k, w, n, y, s, e.norm, e.eps, e.ep, e.y_settled); break;
   }
 }
 
@@ -805,6 +853,7 @@ void launch_gemm_mma_fused(const float* x, bool split, int m, int k, const bf16*
   Extras e;
   e.norm = fusion.norm;
   e.eps = fusion.eps;
+  e.y_settled = fusion.add_into_y && fusion.y_settled;
   if (norm) launch_split<kPairNone, kInRmsNorm, false>(x, split, m, k, w, n, y, e, s);
   else if (fusion.add_into_y) launch_split<kPairNone, kInPlain, true>(x, split, m, k, w, n, y, e, s);
   else launch_split<kPairNone, kInPlain, false>(x, split, m, k, w, n, y, e, s);

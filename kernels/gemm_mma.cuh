@@ -68,6 +68,10 @@ struct GemmFusion {
   const bf16* norm = nullptr;
   float eps = 0.f;
   bool add_into_y = false;  // y += x·wᵀ (the residual add) instead of y =
+  // With add_into_y: y was written at least two kernels before this product in the stream, so the
+  // product may read it before its PDL wait (the kernel just before it may still run then, the one
+  // before that has finished; see QkvRopeArgs::settled).
+  bool y_settled = false;
 };
 inline bool gemm_mma_folds(int k) { return k > 0 && k % 64 == 0; }
 // The RMSNorm input of the paired products below (nullptr: plain input).

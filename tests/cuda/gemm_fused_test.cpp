@@ -85,14 +85,17 @@ TEST(CudaGemmFused, ResidualAddEqualsResidualPlusProductBitForBit) {
     for (const int m : {1, 5, 8, 16, 40, 128}) {
       const auto x = random_f32(rng, size_t(m) * k, 1.f), r0 = random_f32(rng, size_t(m) * n, 2.f);
       DeviceBuffer dx = upload(x), prod(size_t(m) * n * 4), resid = upload(r0);
-      for (const bool split : {true, false}) {
+      // y_settled: the residual (uploaded by the host before) loaded before the product's PDL wait.
+      for (const bool split : {true, false})
+      for (const bool settled : {false, true}) {
         const std::string what = "k " + std::to_string(k) + " n " + std::to_string(n) + " m " + std::to_string(m) +
-                                 (split ? " split" : " bf16");
+                                 (split ? " split" : " bf16") + (settled ? " y settled" : "");
         poison(prod);
         launch_gemm_mma(dx.as<float>(), split, m, k, w.as<bf16>(), n, prod.as<float>(), nullptr);
         cuda_check(cudaMemcpy(resid.as(), r0.data(), r0.size() * 4, cudaMemcpyHostToDevice), "test upload");
         GemmFusion add;
         add.add_into_y = true;
+        add.y_settled = settled;
         launch_gemm_mma_fused(dx.as<float>(), split, m, k, w.as<bf16>(), n, resid.as<float>(), add, nullptr);
         const auto p = download<float>(prod, size_t(m) * n), got = download<float>(resid, size_t(m) * n);
         std::vector<float> want(r0.size());

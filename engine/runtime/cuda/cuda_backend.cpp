@@ -681,10 +681,17 @@ class CudaBackend final : public Backend {
     float* x = x_.as<float>();
     GemmFusion add;
     add.add_into_y = true;
+    // o adds into the residual that the previous layer's down product (or the embedding) wrote, down
+    // into what o wrote: a kernel or more lies between in either case (the attention; gate/up), so
+    // both products may load what they add to before their PDL wait.
+    add.y_settled = early_epilogues_;
     for (int l = 0; l < cfg_.num_layers; ++l) {
       const DeviceLayer& L = model_->layers[l];
       const GemmNorm input_norm{L.input_norm, eps}, post_norm{L.post_attn_norm, eps};
-      const QkvRopeArgs qa = qkv_rope_args(l, i0, len_dev);
+      QkvRopeArgs qa = qkv_rope_args(l, i0, len_dev);
+      // The rotation table comes from the kernel just before layer 0's q/k/v product (run_chunk);
+      // the block table and the slot base from the host, before the step.
+      qa.settled = early_epilogues_ && l > 0;
       if (qkv_epilogue) {
         launch_gemm_mma_qkv_rope(residual, split, m, h, L.qkv, qa, s, &input_norm);
       } else {
@@ -727,7 +734,10 @@ class CudaBackend final : public Backend {
       } else {
         norm_then_matmul(invariant, l == 0 ? nullptr : delta, L.input_norm, m, L.qkv, qkv_w, qkv_.as<float>());
       }
-      const QkvRopeArgs qa = qkv_rope_args(l, i0, len_dev);
+      QkvRopeArgs qa = qkv_rope_args(l, i0, len_dev);
+      // The rotation table is at least two kernels back here (the add_rmsnorm lies between), the
+      // block table and the slot base come from the host before the step.
+      qa.settled = early_epilogues_;
       if (qkv_epilogue) {
         launch_gemm_mma_qkv_rope(x, split, m, h, L.qkv, qa, s);
       } else {
@@ -820,6 +830,9 @@ class CudaBackend final : public Backend {
     return v && *v ? (std::strcmp(v, "0") == 0 ? 0 : 1) : -1;
   }();
   bool epilogues_ = env_not_off("STRIDE_CUDA_EPILOGUES");
+  // The q/k/v and residual-add epilogues load their settled inputs before the PDL wait (gemm_mma.cuh:
+  // QkvRopeArgs::settled, GemmFusion::y_settled); STRIDE_CUDA_EARLY_EPILOGUES=0 loads them after it.
+  bool early_epilogues_ = env_not_off("STRIDE_CUDA_EARLY_EPILOGUES");
   // add_rmsnorm and SwiGLU write the activation images of the warpgroup products that read them
   // (product_images). STRIDE_CUDA_IMAGE_INPUTS=0: float32 outputs and the split kernel, to compare.
   bool image_inputs_ = env_not_off("STRIDE_CUDA_IMAGE_INPUTS");
