@@ -118,6 +118,14 @@ __device__ __forceinline__ PairTile pair_tile(int tile, int width, int g) {
   return {group, (tile - group * per) * 8 + g};
 }
 
+// Where accumulator element i of m-tile mt and token tile t goes in y [m, n] (the mma's C layout:
+// rows g and g + 8, tokens 2·tig and 2·tig + 1), or -1 past the product's rows or the step's tokens.
+__device__ __forceinline__ int64_t out_index(int row0, int mt, int g, int tok0, int t, int tig, int i, int m, int n) {
+  const int r = row0 + mt * 16 + g + (i >= 2 ? 8 : 0);
+  const int tok = tok0 + t * 8 + tig * 2 + (i & 1);
+  return r < n && tok < m ? int64_t(tok) * n + r : -1;
+}
+
 // The q/k/v epilogue of one token's pair: qkv_rope_kernel's bias add (b0, b1: the pair's biases),
 // then its store.
 __device__ __forceinline__ void qkv_rope_store(const QkvRopeArgs& ep, int tok, int group, int i, float a, float b,
@@ -254,9 +262,8 @@ __global__ void __launch_bounds__(kWarps * 32) gemm_mma_kernel(const float* __re
       for (int t = 0; t < NT; ++t)
 #pragma unroll
         for (int i = 0; i < 4; ++i) {
-          const int r = row0 + mt * 16 + g + (i >= 2 ? 8 : 0);
-          const int tok = tok0 + t * 8 + tig * 2 + (i & 1);
-          if (stores && y_settled && r < n && tok < m) y_pre[mt][t][i] = __ldcg(y + int64_t(tok) * n + r);
+          const int64_t o = out_index(row0, mt, g, tok0, t, tig, i, m, n);
+          if (stores && y_settled && o >= 0) y_pre[mt][t][i] = __ldcg(y + o);
         }
   }
   pdl_wait_then_release();
@@ -442,14 +449,12 @@ __global__ void __launch_bounds__(kWarps * 32) gemm_mma_kernel(const float* __re
     for (int t = 0; t < NT; ++t)
 #pragma unroll
       for (int i = 0; i < 4; ++i) {
-        const int r = row0 + mt * 16 + g + (i >= 2 ? 8 : 0);
-        const int tok = tok0 + t * 8 + tig * 2 + (i & 1);
-        if (r < n && tok < m) {
+        const int64_t o = out_index(row0, mt, g, tok0, t, tig, i, m, n);
+        if (o >= 0) {
           if constexpr (ADD) {
-            // The residual add of add_rmsnorm: residual + delta.
-            y[int64_t(tok) * n + r] = (y_settled ? y_pre[mt][t][i] : y[int64_t(tok) * n + r]) + acc[mt][t][i];
+            y[o] = (y_settled ? y_pre[mt][t][i] : y[o]) + acc[mt][t][i];  // add_rmsnorm's residual + delta
           } else {
-            y[int64_t(tok) * n + r] = acc[mt][t][i];
+            y[o] = acc[mt][t][i];
           }
         }
       }
