@@ -46,7 +46,7 @@ __device__ __forceinline__ int64_t kv_row(const KvLayer& kv, int slot) {
   return int64_t(kv.block_table[slot / kv.block_size]) * kv.block_size + slot % kv.block_size;
 }
 // What the store of token `tok`'s pair of head `group` reads besides the pair itself: the rotation
-// (q and k heads) and the first element of the token's cache row (k and v heads).
+// (q and k heads) and the offset of the token's row in the k or v cache (k and v heads).
 struct QkvPairInputs {
   float2 rot = {0.f, 0.f};
   int64_t row = 0;
@@ -83,7 +83,8 @@ __device__ __forceinline__ void qkv_rope_pair_with(const QkvRopeArgs& a, int tok
     a.kv.v[in.row + vc + half] = __float2bfloat16(x1);
   }
 }
-// The same loading its inputs: the one store of qkv_rope_kernel and of the q/k/v product's epilogue.
+// The same loading its inputs: qkv_rope_kernel's store (the q/k/v product's epilogue, which may have
+// loaded them before its PDL wait, calls qkv_rope_pair_with: one store expression for both).
 __device__ __forceinline__ void qkv_rope_pair(const QkvRopeArgs& a, int tok, int group, int i, float x0, float x1) {
   qkv_rope_pair_with(a, tok, group, i, x0, x1, qkv_pair_inputs(a, tok, group, i));
 }
